@@ -1,0 +1,2 @@
+// Placeholder until the agent issue lands.
+console.log('Usage: cilium [command]\n\nNot implemented yet in this build of cilium-ts.');

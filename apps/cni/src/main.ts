@@ -1,0 +1,11 @@
+// Placeholder until its issue lands: prints usage so that `cilium-cni --help` works from day one.
+const usage = `Usage: cilium-cni [options]
+
+cilium-cni is not implemented yet in this build of cilium-ts.`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(usage);
+} else {
+  console.error(usage);
+  process.exitCode = 2;
+}
