@@ -1,1 +1,1 @@
-export {};
+export { runDatapathDemo, decodeDemoEvent, type DemoResult, type DemoEvent } from "./demo.js";
