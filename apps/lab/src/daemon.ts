@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Starts a long-lived process of the lab inside a namespace, detached from `cilium-lab up` so the lab
+ * outlives the command, with its output in a log file. Returns its pid.
+ */
+export function startDaemon(netns: string, argv: string[], logFile: string, env: NodeJS.ProcessEnv = {}): number {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...env },
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`cannot start ${argv[0]} in ${netns}`);
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `ready` says yes, or fails naming what it waited for and where to look. */
+export async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs: number, hint = ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${hint ? ` (${hint})` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** Stops a process: SIGTERM, then SIGKILL if it lingers. */
+export async function stopProcess(pid: number, graceMs = 3000): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
