@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The endpoint program, loaded once per endpoint (its constants and its own
+ * cilium_policy map), attached to the host side of the endpoint's veth:
+ *   cil_from_container  tc ingress = packets the pod sends (egress policy)
+ *   cil_to_container    tc egress  = packets delivered into the pod (ingress policy)
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lib/common.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/events.h"
+#include "lib/ipcache.h"
+#include "lib/conntrack.h"
+#include "lib/policy.h"
+
+/* Set per endpoint at load time. */
+const volatile __u16 LXC_ID = 0;
+const volatile __u32 SECLABEL = 0;
+const volatile __u32 LXC_IFINDEX = 0;
+/* Overlay: redirect traffic for nodes with a tunnel endpoint to this device. */
+const volatile __u8 ENABLE_TUNNEL = 0;
+const volatile __u32 TUNNEL_IFINDEX = 0;
+/* Monitor aggregation: a trace per connection direction at most this often,
+ * besides new connections and first-seen SYN/FIN/RST. */
+const volatile __u64 TRACE_INTERVAL_NS = 5000000000ULL;
+
+static __always_inline __u8 pkt_flags(const struct pkt *p)
+{
+	return p->family == FAMILY_IPV6 ? NOTIFY_F_IPV6 : 0;
+}
+
+static __always_inline __u8 trace_reason(int state)
+{
+	switch (state) {
+	case CT_ESTABLISHED: return TRACE_REASON_ESTABLISHED;
+	case CT_REPLY:       return TRACE_REASON_REPLY;
+	case CT_RELATED:     return TRACE_REASON_RELATED;
+	case CT_REOPENED:    return TRACE_REASON_REOPENED;
+	default:             return TRACE_REASON_NEW;
+	}
+}
+
+static __always_inline int rewrite_macs(struct __sk_buff *skb, const struct endpoint_info *ep)
+{
+	__u8 macs[12];
+
+	__builtin_memcpy(macs, ep->mac, 6);
+	__builtin_memcpy(macs + 6, ep->node_mac, 6);
+	return bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
+}
+
+/* Classify a packet and apply this endpoint's policy in one direction.
+ * Returns 0 to forward (with *report and *proxy_port set), or TC_ACT_SHOT after
+ * emitting the drop. */
+static __always_inline int enforce(struct __sk_buff *skb, const struct pkt *p, __u8 scope,
+				   __u32 remote, __u32 *remote_out, struct ct_result *ct,
+				   int *report, __u16 *proxy_port)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u8 egress = scope == CT_EGRESS;
+	__u8 dir = egress ? METRIC_DIR_EGRESS : METRIC_DIR_INGRESS;
+	__u32 src = egress ? SECLABEL : remote;
+	__u32 dst = egress ? remote : SECLABEL;
+
+	ct_lookup(p, scope, now, ct);
+	*proxy_port = 0;
+	*report = 0;
+
+	switch (ct->state) {
+	case CT_ESTABLISHED:
+	case CT_REPLY:
+		*report = ct_update(ct->entry, p, ct->rx, now, TRACE_INTERVAL_NS);
+		*remote_out = ct->entry->src_sec_id;
+		if (ct->entry->flags & CT_F_PROXY)
+			*proxy_port = bpf_ntohs(ct->entry->proxy_port);
+		return 0;
+	case CT_RELATED:
+		*report = 1;
+		*remote_out = remote;
+		return 0;
+	}
+
+	/* New (or reopened) connection: the policy decides. */
+	struct policy_result pr;
+	policy_lookup(remote, egress, p->t.proto, p->policy_port, p->len, &pr);
+	send_policy_verdict(skb, LXC_ID, src, dst, remote, pr.verdict ? pr.verdict : pr.proxy_port,
+			    p->policy_port, pr.proxy_port, p->t.proto, dir, pr.match_type,
+			    p->family == FAMILY_IPV6 ? VERDICT_F_IPV6 : 0);
+	if (pr.verdict < 0)
+		return send_drop(skb, -pr.verdict, dir, LXC_ID, src, dst, egress ? 0 : LXC_ID,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(p));
+	if (ct_create(p, scope, now, remote, pr.proxy_port) < 0)
+		return send_drop(skb, DROP_CT_CREATE_FAILED, dir, LXC_ID, src, dst, 0,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(p));
+	*remote_out = remote;
+	*proxy_port = pr.proxy_port;
+	*report = 1;
+	return 0;
+}
+
+static __always_inline int to_proxy(struct __sk_buff *skb, __u16 proxy_port)
+{
+	skb->mark = ((__u32)proxy_port << 16) | MARK_MAGIC_TO_PROXY;
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int cil_from_container(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct ct_result ct;
+	__u32 remote = IDENTITY_WORLD;
+	int report;
+	__u16 proxy_port;
+
+	/* A packet hairpinned to the proxy by cil_to_container of this veth. */
+	if ((skb->mark & MARK_MAGIC_MASK) == MARK_MAGIC_TO_PROXY)
+		return TC_ACT_OK;
+
+	int ret = parse_packet(skb, &p);
+	if (ret == PARSE_PASS)
+		return TC_ACT_OK;
+	if (ret < 0)
+		return send_drop(skb, -ret, METRIC_DIR_EGRESS, LXC_ID, SECLABEL, 0, 0,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+
+	struct endpoint_info *ep = endpoint_lookup(p.t.daddr, p.family);
+	struct ipcache_value *info = NULL;
+	if (ep) {
+		remote = ep->sec_identity;
+	} else {
+		info = ipcache_lookup(p.t.daddr, p.family);
+		if (info)
+			remote = info->sec_identity;
+	}
+
+	ret = enforce(skb, &p, CT_EGRESS, remote, &remote, &ct, &report, &proxy_port);
+	if (ret)
+		return ret;
+	metrics_add(METRIC_REASON_FORWARDED, METRIC_DIR_EGRESS, p.len);
+
+	if (proxy_port) {
+		if (report)
+			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), LXC_ID, SECLABEL,
+				   remote, 0, pkt_flags(&p));
+		return to_proxy(skb, proxy_port);
+	}
+
+	if (ep) {
+		if (report)
+			send_trace(skb, TRACE_FROM_LXC, trace_reason(ct.state), LXC_ID, SECLABEL,
+				   remote, ep->lxc_id, pkt_flags(&p));
+		if (rewrite_macs(skb, ep) < 0)
+			return send_drop(skb, DROP_WRITE_ERROR, METRIC_DIR_EGRESS, LXC_ID, SECLABEL,
+					 remote, ep->lxc_id, DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+		skb->mark = mark_from_identity(SECLABEL);
+		return bpf_redirect(ep->ifindex, 0);
+	}
+
+	if (ENABLE_TUNNEL && info && info->tunnel_endpoint &&
+	    !(info->flags & IPCACHE_F_SKIP_TUNNEL)) {
+		if (report)
+			send_trace(skb, TRACE_TO_OVERLAY, trace_reason(ct.state), LXC_ID, SECLABEL,
+				   remote, 0, pkt_flags(&p));
+		skb->mark = mark_from_identity(SECLABEL);
+		return bpf_redirect(TUNNEL_IFINDEX, 0);
+	}
+
+	if (report)
+		send_trace(skb, TRACE_TO_STACK, trace_reason(ct.state), LXC_ID, SECLABEL, remote, 0,
+			   pkt_flags(&p));
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int cil_to_container(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct ct_result ct;
+	int report;
+	__u16 proxy_port;
+
+	int ret = parse_packet(skb, &p);
+	if (ret == PARSE_PASS)
+		return TC_ACT_OK;
+
+	/* The sender's identity: handed over in the mark by the program that
+	 * forwarded the packet here, or else the ipcache. */
+	__u32 remote = identity_from_mark(skb->mark);
+	skb->mark = 0;
+	if (ret < 0)
+		return send_drop(skb, -ret, METRIC_DIR_INGRESS, LXC_ID, remote, SECLABEL, LXC_ID,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+	if (!remote)
+		remote = identity_of(p.t.saddr, p.family);
+
+	ret = enforce(skb, &p, CT_INGRESS, remote, &remote, &ct, &report, &proxy_port);
+	if (ret)
+		return ret;
+	metrics_add(METRIC_REASON_FORWARDED, METRIC_DIR_INGRESS, p.len);
+
+	if (proxy_port) {
+		if (report)
+			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), LXC_ID, remote,
+				   SECLABEL, LXC_ID, pkt_flags(&p));
+		/* Back into the node's stack, where the proxy's TPROXY rule
+		 * picks it up by the mark. */
+		skb->mark = ((__u32)proxy_port << 16) | MARK_MAGIC_TO_PROXY;
+		return bpf_redirect(LXC_IFINDEX, BPF_F_INGRESS);
+	}
+	if (report)
+		send_trace(skb, TRACE_TO_LXC, trace_reason(ct.state), LXC_ID, remote, SECLABEL,
+			   LXC_ID, pkt_flags(&p));
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";
