@@ -1,0 +1,71 @@
+// Minimal label handling for identities. The policy library owns the full label model; identity
+// only needs upstream's canonical string, which is also the etcd key component and value.
+
+/** Labels as `source:key=value` strings, e.g. `k8s:app=web`, `reserved:host`, `cidr:10.0.0.0/8`. */
+export type LabelSet = readonly string[];
+
+export interface Label {
+  source: string;
+  key: string;
+  value: string;
+}
+
+const DEFAULT_SOURCE = 'unspec';
+
+/** Sources whose identities are node-local: never written to etcd (upstream's local scope). */
+export const LOCAL_SCOPE_SOURCES: ReadonlySet<string> = new Set(['cidr', 'fqdn', 'cidrgroup']);
+
+export function parseLabel(text: string): Label {
+  const colon = text.indexOf(':');
+  const eq = text.indexOf('=');
+  // A colon after the `=` belongs to the value (`k8s:a=b:c`), not the source.
+  const hasSource = colon >= 0 && (eq < 0 || colon < eq);
+  const source = hasSource ? text.slice(0, colon) : DEFAULT_SOURCE;
+  const rest = hasSource ? text.slice(colon + 1) : text;
+  const restEq = rest.indexOf('=');
+  const key = restEq >= 0 ? rest.slice(0, restEq) : rest;
+  const value = restEq >= 0 ? rest.slice(restEq + 1) : '';
+  if (key === '') throw new Error(`label "${text}": empty key`);
+  if (key.includes(';') || value.includes(';') || source.includes(';')) {
+    throw new Error(`label "${text}": ';' is reserved as the label separator`);
+  }
+  return { source: source === '' ? DEFAULT_SOURCE : source, key, value };
+}
+
+function compareLabels(a: Label, b: Label): number {
+  const ak = `${a.source}:${a.key}`;
+  const bk = `${b.source}:${b.key}`;
+  return ak < bk ? -1 : ak > bk ? 1 : 0;
+}
+
+/**
+ * Upstream's canonical label string: every label as `source:key=value;`, sorted by `source:key`,
+ * duplicates (same source and key) collapsed to the last one given.
+ */
+export function canonicalLabels(labels: LabelSet): string {
+  const byKey = new Map<string, Label>();
+  for (const text of labels) {
+    const label = parseLabel(text);
+    byKey.set(`${label.source}:${label.key}`, label);
+  }
+  return [...byKey.values()]
+    .sort(compareLabels)
+    .map((l) => `${l.source}:${l.key}=${l.value};`)
+    .join('');
+}
+
+/** Inverse of `canonicalLabels`: `k8s:a=b;k8s:c=;` -> [`k8s:a=b`, `k8s:c=`]. */
+export function parseLabelString(text: string): string[] {
+  return text
+    .split(';')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const label = parseLabel(part);
+      return `${label.source}:${label.key}=${label.value}`;
+    });
+}
+
+/** True when the labels call for a node-local identity (CIDR, FQDN and CIDR-group labels). */
+export function needsLocalIdentity(labels: LabelSet): boolean {
+  return labels.some((text) => LOCAL_SCOPE_SOURCES.has(parseLabel(text).source));
+}
