@@ -1,3 +1,19 @@
 export { FilterError } from './filters/filter-error.js';
 export { compileFlowFilter, compileFlowFilters, compileFlowSelection, type FlowPredicate } from './filters/flow-filter.js';
 export { parseLabelSelector, type LabelSelector } from './filters/label-selector.js';
+export { DEFAULT_RING_CAPACITY, RingBuffer, RingReader, type HubbleEvent, type RingRead } from './ring-buffer.js';
+export { compileFieldMask } from './observer/field-mask.js';
+export {
+  compileFlowsRequest,
+  getAgentEvents,
+  getDebugEvents,
+  getFlows,
+  selectEvents,
+  timestampToMs,
+  type CompiledFlowsRequest,
+  type EventWindow,
+  type StreamOptions,
+} from './observer/get-flows.js';
+export { InvalidRequestError } from './observer/invalid-request-error.js';
+export { NamespaceTracker } from './observer/namespace-tracker.js';
+export { serverStatus, type ServerStatusOptions } from './observer/server-status.js';
