@@ -9,6 +9,15 @@
 #include "common.h"
 #include "maps.h"
 
+/* Keeps the event layouts in every object's BTF (they are only reached
+ * through ring buffer pointers otherwise), so the codec test can check them. */
+struct event_layouts {
+	struct trace_notify trace;
+	struct drop_notify drop;
+	struct policy_verdict_notify verdict;
+};
+struct event_layouts *cilium_event_layouts __attribute__((used));
+
 static __always_inline void metrics_add(__u8 reason, __u8 dir, __u32 bytes)
 {
 	struct metrics_key key = { .reason = reason, .dir = dir };
