@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../test/cluster.js';
 import { EtcdServer } from '../test/etcd-server.js';
+import { TcpProxy } from '../test/tcp-proxy.js';
 import { Kvstore } from './kvstore.js';
 
 describe('Kvstore', () => {
@@ -28,5 +30,70 @@ describe('Kvstore', () => {
     expect(pair?.value).toBe('v');
     expect(pair?.lease).toBe(await kv.leaseId());
     expect(kv.status().state).toBe('connected');
+  });
+});
+
+describe('Kvstore lease and faults', () => {
+  let etcd: EtcdServer;
+  let observer: Kvstore;
+  beforeAll(async () => {
+    etcd = await EtcdServer.start();
+    observer = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'observer' });
+  });
+  afterAll(async () => {
+    await observer?.close();
+    await etcd?.destroy();
+  });
+
+  it('re-creates its lease and every key it owns when the lease is lost', async () => {
+    const kv = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'node-a', leaseTtlSeconds: 3 });
+    try {
+      await kv.putOwned('owned/one', '1');
+      await kv.putOwned('owned/two', '2');
+      const oldLease = await kv.leaseId();
+      // Someone (an operator, an etcd restore) revokes the lease: its keys vanish at once.
+      await observer.client.leaseClient.leaseRevoke({ ID: oldLease });
+      expect(await observer.get('owned/one')).toBeUndefined();
+      const deadline = Date.now() + 10_000;
+      let restored = await observer.get('owned/two');
+      while (!restored && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        restored = await observer.get('owned/two');
+      }
+      expect(restored?.value).toBe('2');
+      expect((await observer.get('owned/one'))?.value).toBe('1');
+      expect(restored?.lease).not.toBe(oldLease);
+      expect(restored?.lease).toBe(await kv.leaseId());
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('waits out an unreachable etcd, saying so in its status, then completes the write', async () => {
+    const proxy = await TcpProxy.start(etcd.clientPort);
+    const kv = new Kvstore({ endpoints: proxy.endpoint, nodeName: 'node-b', retryMaxMs: 500 });
+    try {
+      await kv.leaseId();
+      proxy.cut();
+      const write = kv.put('waited/key', 'v');
+      const status = await eventually(() => (kv.status().state === 'reconnecting' ? kv.statusText() : undefined));
+      expect(status).toMatch(/^kvstore: unreachable, retrying in \d+(ms|(\.\d)?s): /);
+      expect(await observer.get('waited/key')).toBeUndefined();
+      proxy.restore();
+      await write;
+      expect((await observer.get('waited/key'))?.value).toBe('v');
+      expect(kv.status().state).toBe('connected');
+    } finally {
+      await kv.close();
+      await proxy.close();
+    }
+  });
+
+  it('revokes its lease on close, so its keys go at once', async () => {
+    const kv = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'node-c' });
+    await kv.putOwned('closing/key', 'v');
+    await kv.close();
+    expect(await observer.get('closing/key')).toBeUndefined();
+    expect(kv.status().state).toBe('closed');
   });
 });

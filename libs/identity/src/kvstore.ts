@@ -2,7 +2,7 @@
 // registry need: transactions, a lease owned by this node whose keys are re-created whenever the
 // lease is lost (etcd restarted, partitioned longer than the TTL), retries with back-off while
 // etcd is unreachable, and a status that says why.
-import { Etcd3, isRecoverableError, type ICompare, type IKeyValue, type IRequestOp, type Lease } from 'etcd3';
+import { Etcd3, isRecoverableError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type Lease } from 'etcd3';
 
 export interface KvstoreOptions {
   /** etcd client URLs, e.g. `http://127.0.0.1:2379`. */
@@ -99,10 +99,23 @@ export function isTransientKvError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (isLeaseNotFound(err)) return true;
   if (isRecoverableError(err)) return true;
-  return /unavailable|deadline|timed out|ECONNREFUSED|broken circuit|connection|leader|stopped|too many requests/i.test(
+  return /unavailable|deadline|timed out|ECONNREFUSED|circuit breaker|connection|leader|stopped|too many requests/i.test(
     err.message,
   );
 }
+
+type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * Calls straight through. Retrying is ours (with status and back-off); etcd3's default circuit
+ * breaker would add up to 5 s of refusal after etcd is back.
+ */
+const passThrough = {
+  execute: (fn: (context: { signal: AbortSignal }) => unknown, signal?: AbortSignal) =>
+    Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
+  onSuccess: () => ({ dispose: () => undefined }),
+  onFailure: () => ({ dispose: () => undefined }),
+} as unknown as FaultPolicy;
 
 /** Exponential back-off as the etcd3 watch manager wants it (cockatiel's IBackoff shape). */
 class CappedBackoff {
@@ -146,7 +159,11 @@ export class Kvstore {
         'grpc.max_reconnect_backoff_ms': this.retryMaxMs,
       },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
-      faultHandling: { watchBackoff: new CappedBackoff(this.retryInitialMs, this.retryMaxMs) },
+      faultHandling: {
+        global: passThrough,
+        host: () => passThrough,
+        watchBackoff: new CappedBackoff(this.retryInitialMs, this.retryMaxMs),
+      },
     });
     this.leaseReady = this.acquireLease();
   }
