@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BpfError } from './bpf-error.js';
+import { BpfObject } from './bpf-object.js';
+import { ifindexOf, listCgroupAttachments, listTcAttachments, listXdpAttachment } from './attachments.js';
+import { Scratch, run, testObject } from '../test/support/scratch.js';
+
+const scratch = new Scratch();
+afterEach(() => scratch.cleanup());
+
+/** A namespace of the test's own with a veth pair inside, and the basic programs loaded. */
+function setup() {
+  const ns = scratch.netns();
+  const veth = scratch.veth(ns);
+  const obj = scratch.closeLater(BpfObject.load(testObject('basic')));
+  return { ns, veth, obj };
+}
+
+describe('tc attachments (clsact, direct action)', () => {
+  it('attach on ingress and egress inside a namespace, list them, detach them', () => {
+    const { ns, veth, obj } = setup();
+    const prog = obj.program('tc_pass');
+    const ingress = prog.attachTc(veth.a, 'ingress', { netns: ns.path });
+    scratch.defer(() => ingress.detach());
+    const egress = prog.attachTc(veth.a, 'egress', { netns: ns.path, priority: 7, handle: 3 });
+    scratch.defer(() => egress.detach());
+
+    expect(ingress.ifindex).toBe(ifindexOf(veth.a, { netns: ns.path }));
+    expect([egress.priority, egress.handle]).toEqual([7, 3]);
+    expect(listTcAttachments(veth.a, { netns: ns.path })).toEqual([
+      { ifindex: ingress.ifindex, direction: 'ingress', priority: ingress.priority, handle: ingress.handle, progId: prog.id, progName: 'tc_pass' },
+      { ifindex: ingress.ifindex, direction: 'egress', priority: 7, handle: 3, progId: prog.id, progName: 'tc_pass' },
+    ]);
+    // tc itself sees the program as a direct-action bpf filter.
+    expect(run('ip', ['netns', 'exec', ns.name, 'tc', 'filter', 'show', 'dev', veth.a, 'egress'])).toMatch(/bpf .*direct-action/);
+
+    ingress.detach();
+    ingress.detach();
+    expect(listTcAttachments(veth.a, { netns: ns.path }).map((a) => a.direction)).toEqual(['egress']);
+    egress.detach();
+    expect(listTcAttachments(ingress.ifindex, { netns: ns.path })).toEqual([]);
+  });
+
+  it('the interface is looked up in the namespace given, not in the caller\'s', () => {
+    const { ns, veth, obj } = setup();
+    const err = catchBpfError(() => obj.program('tc_pass').attachTc(veth.a, 'ingress'));
+    expect(err.message).toBe(`if_nametoindex(${veth.a}): ENODEV No such device`);
+    expect(() => listTcAttachments(veth.a, { netns: ns.path })).not.toThrow();
+  });
+
+  it('a missing interface fails with ENODEV naming it', () => {
+    const { ns, obj } = setup();
+    const err = catchBpfError(() => obj.program('tc_pass').attachTc('ctsdn-nope0', 'ingress', { netns: ns.path }));
+    expect(err.code).toBe('ENODEV');
+    expect(err.message).toContain('ctsdn-nope0');
+    expect(catchBpfError(() => ifindexOf('ctsdn-nope0')).message).toBe('if_nametoindex(ctsdn-nope0): ENODEV No such device');
+  });
+
+  it('a missing namespace file is named in the error', () => {
+    const { obj } = setup();
+    const err = catchBpfError(() => obj.program('tc_pass').attachTc('lo', 'ingress', { netns: '/var/run/netns/ctsdn-absent' }));
+    expect(err.message).toMatch(/^open\(\/var\/run\/netns\/ctsdn-absent\): ENOENT/);
+  });
+});
+
+describe('XDP attachments', () => {
+  it('generic mode: attach, query, detach', () => {
+    const { ns, veth, obj } = setup();
+    const prog = obj.program('xdp_pass');
+    expect(listXdpAttachment(veth.b, { netns: ns.path })).toBeUndefined();
+    const link = prog.attachXdp(veth.b, { netns: ns.path, mode: 'generic' });
+    scratch.defer(() => link.detach());
+    expect(listXdpAttachment(veth.b, { netns: ns.path })).toEqual({ progId: prog.id, mode: 'generic' });
+    expect(link.mode).toBe('generic');
+    link.detach();
+    link.detach();
+    expect(listXdpAttachment(veth.b, { netns: ns.path })).toBeUndefined();
+  });
+
+  it('native mode on veth', () => {
+    const { ns, veth, obj } = setup();
+    const link = obj.program('xdp_pass').attachXdp(veth.a, { netns: ns.path });
+    scratch.defer(() => link.detach());
+    expect(listXdpAttachment(veth.a, { netns: ns.path })?.mode).toBe('native');
+  });
+});
+
+describe('cgroup attachments', () => {
+  it('connect4 on a cgroup the test made: attach, list, detach', () => {
+    const cgroup = scratch.cgroup();
+    const obj = scratch.closeLater(BpfObject.load(testObject('basic')));
+    const prog = obj.program('connect4_allow');
+    const link = prog.attachCgroup(cgroup, 'connect4');
+    scratch.defer(() => link.detach());
+    expect(listCgroupAttachments(cgroup, 'connect4')).toEqual([prog.id]);
+    expect(listCgroupAttachments(cgroup, 'sendmsg4')).toEqual([]);
+    // The link holds its own reference: closing the program does not stop it from detaching.
+    obj.close();
+    link.detach();
+    link.detach();
+    expect(listCgroupAttachments(cgroup, 'connect4')).toEqual([]);
+  });
+
+  it('a missing cgroup directory is named', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('basic')));
+    const err = catchBpfError(() => obj.program('connect4_allow').attachCgroup('/sys/fs/cgroup/ctsdn-absent', 'connect4'));
+    expect(err.message).toMatch(/^open\(\/sys\/fs\/cgroup\/ctsdn-absent\): ENOENT/);
+  });
+});
+
+function catchBpfError(fn: () => unknown): BpfError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BpfError) return e;
+    throw e;
+  }
+  throw new Error('expected a BpfError');
+}

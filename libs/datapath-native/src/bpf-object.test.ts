@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BpfError } from './bpf-error.js';
+import { BpfMap } from './bpf-map.js';
+import { BpfObject } from './bpf-object.js';
+import { Scratch, testObject } from '../test/support/scratch.js';
+
+const scratch = new Scratch();
+afterEach(() => scratch.cleanup());
+
+const packet = (): Buffer => Buffer.alloc(64, 0x11);
+const zero = Buffer.alloc(4);
+const TC_ACT_OK = 0;
+const TC_ACT_SHOT = 2;
+
+describe('BpfObject.load', () => {
+  it('lists programs and maps by name, without libbpf internal maps', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('verdict')));
+    expect([...obj.programs.keys()]).toEqual(['tc_verdict']);
+    expect([...obj.maps.keys()]).toEqual(['ctsdn_runs']);
+    expect(obj.program('tc_verdict').type).toBe('sched_cls');
+    expect(obj.map('ctsdn_runs').info()).toMatchObject({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+  });
+
+  it('constants: the same object loaded with different const volatile values behaves differently', () => {
+    const pass = scratch.closeLater(BpfObject.load(testObject('verdict'), { constants: { verdict: TC_ACT_OK, dst_mac_first_byte: 0x02 } }));
+    const drop = scratch.closeLater(BpfObject.load(testObject('verdict'), { constants: { verdict: TC_ACT_SHOT, dst_mac_first_byte: 0xfe } }));
+    const a = pass.program('tc_verdict').testRun({ data: packet() });
+    const b = drop.program('tc_verdict').testRun({ data: packet() });
+    expect([a.retval, a.data[0]]).toEqual([TC_ACT_OK, 0x02]);
+    expect([b.retval, b.data[0]]).toEqual([TC_ACT_SHOT, 0xfe]);
+  });
+
+  it('constants are checked against the variable: unknown names and values that do not fit are refused', () => {
+    const path = testObject('verdict');
+    const unknown = catchBpfError(() => BpfObject.load(path, { constants: { verdikt: 1 } }));
+    expect(unknown.message).toBe(`set_constant(${path}:verdikt): ENOENT No such file or directory (no const volatile variable of that name in .rodata)`);
+    expect(catchBpfError(() => BpfObject.load(path, { constants: { dst_mac_first_byte: 256 } })).code).toBe('ERANGE');
+    expect(catchBpfError(() => BpfObject.load(path, { constants: { verdict: Buffer.alloc(2) } })).message).toContain('Buffer is 2 bytes, the variable is 4');
+  });
+
+  it('maxEntries resizes a map before load', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('tail-call'), { maxEntries: { jump_table: 32 } }));
+    expect(obj.map('jump_table').maxEntries).toBe(32);
+  });
+
+  it('pinRoot: a LIBBPF_PIN_BY_NAME map is pinned there and reused by the next load', () => {
+    const pinRoot = scratch.pinDir();
+    const first = BpfObject.load(testObject('pinned'), { pinRoot });
+    try {
+      expect(existsSync(join(pinRoot, 'ctsdn_pinned_runs'))).toBe(true);
+      first.program('tc_count').testRun({ data: packet(), repeat: 5 });
+    } finally {
+      first.close();
+    }
+    const second = scratch.closeLater(BpfObject.load(testObject('pinned'), { pinRoot }));
+    expect(second.map('ctsdn_pinned_runs').lookup(zero)?.readBigUInt64LE()).toBe(5n);
+    second.program('tc_count').testRun({ data: packet() });
+    expect(scratch.closeLater(BpfMap.openPinned(join(pinRoot, 'ctsdn_pinned_runs'))).lookup(zero)?.readBigUInt64LE()).toBe(6n);
+  });
+
+  it('reuseMaps: objects share a map passed as an open map or as a pin path', () => {
+    const shared = scratch.closeLater(BpfMap.create({ type: 'array', name: 'ctsdn_shared', keySize: 4, valueSize: 8, maxEntries: 1 }));
+    const byMap = scratch.closeLater(BpfObject.load(testObject('verdict'), { reuseMaps: { ctsdn_runs: shared } }));
+    byMap.program('tc_verdict').testRun({ data: packet(), repeat: 3 });
+    expect(shared.lookup(zero)?.readBigUInt64LE()).toBe(3n);
+
+    const pinDir = scratch.pinDir();
+    mkdirSync(pinDir);
+    shared.pin(join(pinDir, 'runs'));
+    const byPath = scratch.closeLater(BpfObject.load(testObject('verdict'), { reuseMaps: { ctsdn_runs: join(pinDir, 'runs') } }));
+    byPath.program('tc_verdict').testRun({ data: packet() });
+    expect(shared.lookup(zero)?.readBigUInt64LE()).toBe(4n);
+    expect(byPath.map('ctsdn_runs').id).toBe(shared.id);
+  });
+
+  it('prog_array: setProgram makes the tail call land', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('tail-call')));
+    const entry = obj.program('tail_entry');
+    expect(entry.testRun({ data: packet() }).retval).toBe(1);
+    obj.map('jump_table').setProgram(0, obj.program('tail_target'));
+    expect(entry.testRun({ data: packet() }).retval).toBe(7);
+  });
+
+  it('close is idempotent and closes every program and map', () => {
+    const obj = BpfObject.load(testObject('verdict'));
+    obj.close();
+    obj.close();
+    expect(catchBpfError(() => obj.map('ctsdn_runs').lookup(zero)).code).toBe('EBADF');
+    expect(catchBpfError(() => obj.program('tc_verdict').testRun({ data: packet() })).code).toBe('EBADF');
+  });
+});
+
+describe('BpfObject errors', () => {
+  it('a missing file names the path', () => {
+    const err = catchBpfError(() => BpfObject.load('/nonexistent/ctsdn.o'));
+    expect(err.operation).toBe('bpf_object__open_file');
+    expect(err.code).toBe('ENOENT');
+    expect(err.message).toMatch(/^bpf_object__open_file\(\/nonexistent\/ctsdn\.o\): ENOENT No such file or directory/);
+  });
+
+  it('a file that is not an ELF object names the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctsdn-'));
+    scratch.defer(() => rmSync(dir, { recursive: true }));
+    const garbage = join(dir, 'garbage.o');
+    writeFileSync(garbage, Buffer.from('this is not an ELF file, just some bytes'.repeat(10)));
+    const err = catchBpfError(() => BpfObject.load(garbage));
+    expect(err.operation).toBe('bpf_object__open_file');
+    expect(err.message).toContain(garbage);
+  });
+
+  it('a program the verifier rejects carries the verifier log', () => {
+    const path = testObject('out-of-bounds');
+    const err = catchBpfError(() => BpfObject.load(path));
+    expect(err.message).toBe(`bpf_object__load(${path}): EACCES Permission denied`);
+    expect(err.verifierLog).toContain('invalid access to packet');
+  });
+
+  it('asking for a program or map that is not there names the object and what it has', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('verdict')));
+    const prog = catchBpfError(() => obj.program('tc_nope'));
+    expect(prog.code).toBe('ENOENT');
+    expect(prog.message).toContain(`${testObject('verdict')}:tc_nope`);
+    expect(prog.message).toContain('programs in the object: tc_verdict');
+    expect(catchBpfError(() => obj.map('nope')).message).toContain('maps in the object: ctsdn_runs');
+    expect(catchBpfError(() => BpfObject.load(testObject('verdict'), { maxEntries: { nope: 1 } })).operation).toBe('bpf_map__set_max_entries');
+  });
+});
+
+function catchBpfError(fn: () => unknown): BpfError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BpfError) return e;
+    throw e;
+  }
+  throw new Error('expected a BpfError');
+}

@@ -1,0 +1,22 @@
+/* The smallest program of each attach kind: attach/detach tests and the test-run baseline. */
+#include "common.h"
+
+SEC("tc")
+int tc_pass(struct __sk_buff *skb)
+{
+	return TC_ACT_OK;
+}
+
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("cgroup/connect4")
+int connect4_allow(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
