@@ -1,0 +1,296 @@
+// The policy engine an agent holds: repository, selector cache, CIDR identities, and one policy per endpoint,
+// with the map state changes each identity or policy update causes.
+import type { Label } from './labels.js';
+import { labelArrayKey, LabelSource } from './labels.js';
+import type { Direction, L7Parser, PolicyRule } from './model.js';
+import type { IdentityUpdate } from './selector-cache.js';
+import { SelectorCache } from './selector-cache.js';
+import { LabelIndex, selectorKey, selectorMatches } from './selector.js';
+import { parsePrefix } from './cidr.js';
+import type { LocalIdentityAllocator } from './reserved-identities.js';
+import { InMemoryLocalIdentityAllocator, reservedIdentities } from './reserved-identities.js';
+import { Repository } from './repository.js';
+import type { EnforcementMode, Enforcement, L7PortPolicy, NamedPort, ResolveOptions } from './selector-policy.js';
+import { SelectorPolicy } from './selector-policy.js';
+import type { LookupResult, MapStateChanges, MapStateEntry, MapStateView } from './map-state.js';
+import { diffEntries, isEmptyChange, policyKeyString } from './map-state.js';
+
+export interface PolicyEngineOptions {
+  readonly selectorCache?: SelectorCache;
+  readonly repository?: Repository;
+  readonly allocator?: LocalIdentityAllocator;
+  readonly enforcementMode?: EnforcementMode;
+  readonly allowLocalhost?: 'always' | 'policy';
+  readonly proxyPortFor?: (parser: L7Parser, direction: Direction) => number;
+  readonly nodeNamedPorts?: readonly NamedPort[];
+  readonly dualStack?: boolean;
+  /** Add the reserved identities to a new selector cache (default true). */
+  readonly withReservedIdentities?: boolean;
+}
+
+/** Default proxy ports per L7 parser and direction; an agent passes its own allocation. */
+export function defaultProxyPort(parser: L7Parser, direction: Direction): number {
+  const base = { http: 10001, kafka: 10003, dns: 10005 }[parser];
+  return parser === 'dns' ? base : base + (direction === 'egress' ? 1 : 0);
+}
+
+/** What an agent holds per endpoint: its current map state, enforcement and L7 policy. */
+export interface EndpointPolicy {
+  readonly endpointId: number;
+  readonly labels: readonly Label[];
+  readonly mapState: MapStateView;
+  readonly enforcement: Enforcement;
+  readonly rules: readonly PolicyRule[];
+  readonly l7: readonly L7PortPolicy[];
+  /** Rules that could not be merged for this endpoint (S-15); the offending parts are left out. */
+  readonly errors: readonly string[];
+  lookup(identity: number, direction: Direction, protocol: number, port: number): LookupResult;
+}
+
+interface EndpointRecord {
+  readonly labels: readonly Label[];
+  readonly namedPorts: readonly NamedPort[];
+  shareKey: string;
+}
+
+interface Shared {
+  policy: SelectorPolicy;
+  readonly endpoints: Set<number>;
+}
+
+export class PolicyEngine {
+  readonly selectorCache: SelectorCache;
+  readonly repository: Repository;
+  private readonly allocator: LocalIdentityAllocator;
+  private readonly options: ResolveOptions;
+  private readonly endpoints = new Map<number, EndpointRecord>();
+  private shared = new Map<string, Shared>();
+  private readonly cidrIdentities = new Map<string, number>();
+  private builtRevision: number;
+
+  constructor(options: PolicyEngineOptions = {}) {
+    this.selectorCache = options.selectorCache ?? new SelectorCache({ dualStack: options.dualStack === true });
+    if (options.selectorCache === undefined && options.withReservedIdentities !== false) {
+      this.selectorCache.updateIdentities(reservedIdentities({ dualStack: options.dualStack === true }));
+    }
+    this.repository = options.repository ?? new Repository();
+    this.allocator = options.allocator ?? new InMemoryLocalIdentityAllocator();
+    this.options = {
+      enforcementMode: options.enforcementMode ?? 'default',
+      allowLocalhost: options.allowLocalhost ?? 'always',
+      proxyPortFor: options.proxyPortFor ?? defaultProxyPort,
+      nodeNamedPorts: options.nodeNamedPorts ?? [],
+    };
+    this.builtRevision = this.repository.revision;
+    this.ensureCidrIdentities(this.repository.rules());
+  }
+
+  /** Adds or updates an endpoint and returns its policy; `changes` are the entries to write for it. */
+  upsertEndpoint(
+    endpointId: number,
+    labels: readonly Label[],
+    namedPorts: readonly NamedPort[] = [],
+  ): { policy: EndpointPolicy; changes: MapStateChanges } {
+    this.syncRepository();
+    const before = this.endpointEntries(endpointId);
+    this.detach(endpointId);
+    const rec: EndpointRecord = { labels, namedPorts, shareKey: shareKey(labels, namedPorts) };
+    this.endpoints.set(endpointId, rec);
+    const shared = this.attach(endpointId, rec);
+    const changes = { adds: [] as MapStateEntry[], deletes: [] as MapStateEntry['key'][] };
+    diffEntries(before, entriesOf(shared.policy), changes);
+    return { policy: this.view(endpointId), changes };
+  }
+
+  removeEndpoint(endpointId: number): void {
+    this.detach(endpointId);
+    this.endpoints.delete(endpointId);
+  }
+
+  endpointPolicy(endpointId: number): EndpointPolicy | undefined {
+    this.syncRepository();
+    return this.endpoints.has(endpointId) ? this.view(endpointId) : undefined;
+  }
+
+  endpointIds(): number[] {
+    return [...this.endpoints.keys()];
+  }
+
+  /**
+   * Identities appeared (or changed labels) or went: updates the selector cache and returns, per affected
+   * endpoint, only the map entries to add or change and the keys to delete.
+   */
+  updateIdentities(added: readonly IdentityUpdate[], removed: readonly number[] = []): Map<number, MapStateChanges> {
+    this.syncRepository();
+    this.selectorCache.updateIdentities(added, removed);
+    return this.collectChanges();
+  }
+
+  /** Same as {@link updateIdentities}, by the name the agent's identity watcher uses. */
+  onIdentitiesChanged(added: readonly IdentityUpdate[], removed: readonly number[] = []): Map<number, MapStateChanges> {
+    return this.updateIdentities(added, removed);
+  }
+
+  /** Applies policy text to the repository and returns the result and the per-endpoint changes. */
+  applyPolicies(text: string): { result: ReturnType<Repository['apply']>; changes: Map<number, MapStateChanges> } {
+    const result = this.repository.apply(text);
+    return { result, changes: result.ok ? this.regenerate() : new Map() };
+  }
+
+  /**
+   * Recomputes every endpoint's policy against the current repository and returns the changes per
+   * endpoint. Called implicitly by the other methods when the repository's revision moved.
+   */
+  regenerate(): Map<number, MapStateChanges> {
+    const before = new Map<number, Map<string, MapStateEntry>>();
+    const snapshots = new Map<string, Map<string, MapStateEntry>>();
+    for (const [id, rec] of this.endpoints) {
+      let snap = snapshots.get(rec.shareKey);
+      const shared = this.shared.get(rec.shareKey);
+      if (snap === undefined && shared !== undefined) snapshots.set(rec.shareKey, (snap = entriesOf(shared.policy)));
+      if (snap !== undefined) before.set(id, snap);
+    }
+    this.builtRevision = this.repository.revision;
+    this.ensureCidrIdentities(this.repository.rules());
+    const old = this.shared;
+    this.shared = new Map();
+    for (const [id, rec] of this.endpoints) this.attach(id, rec);
+    for (const s of old.values()) s.policy.release();
+    const out = new Map<number, MapStateChanges>();
+    const afterByKey = new Map<string, Map<string, MapStateEntry>>();
+    for (const [id, rec] of this.endpoints) {
+      let after = afterByKey.get(rec.shareKey);
+      if (after === undefined) afterByKey.set(rec.shareKey, (after = entriesOf(this.shared.get(rec.shareKey)!.policy)));
+      const c = { adds: [] as MapStateEntry[], deletes: [] as MapStateEntry['key'][] };
+      diffEntries(before.get(id), after, c);
+      if (!isEmptyChange(c)) out.set(id, c);
+    }
+    return out;
+  }
+
+  /** The local identity allocated for a CIDR prefix used in policy, if any. */
+  cidrIdentity(prefix: string): number | undefined {
+    const p = parsePrefix(prefix);
+    return p === undefined ? undefined : this.cidrIdentities.get(p.text);
+  }
+
+  private syncRepository(): void {
+    if (this.repository.revision !== this.builtRevision) this.regenerate();
+  }
+
+  private collectChanges(): Map<number, MapStateChanges> {
+    const out = new Map<number, MapStateChanges>();
+    for (const s of this.shared.values()) {
+      const c = s.policy.takeChanges();
+      if (isEmptyChange(c)) continue;
+      for (const id of s.endpoints) out.set(id, c);
+    }
+    return out;
+  }
+
+  private ensureCidrIdentities(rules: readonly PolicyRule[]): void {
+    const added: IdentityUpdate[] = [];
+    for (const r of rules) {
+      for (const peer of r.peers) {
+        if (peer.type !== 'cidr') continue;
+        for (const text of [peer.cidr, ...peer.except]) {
+          const p = parsePrefix(text);
+          if (p === undefined || this.cidrIdentities.has(p.text)) continue;
+          const world = this.selectorCache.dualStack ? (p.family === 4 ? 'world-ipv4' : 'world-ipv6') : 'world';
+          const labels: Label[] = [
+            { source: LabelSource.cidr, key: p.text, value: '' },
+            { source: LabelSource.reserved, key: world, value: '' },
+          ];
+          const id = this.allocator.allocateLocalIdentity(labels);
+          this.cidrIdentities.set(p.text, id);
+          added.push({ id, labels });
+        }
+      }
+    }
+    if (added.length > 0) {
+      this.selectorCache.updateIdentities(added);
+      // Full recomputation follows, so the incremental changes these caused are not reported separately.
+      for (const s of this.shared.values()) s.policy.takeChanges();
+    }
+  }
+
+  private attach(endpointId: number, rec: EndpointRecord): Shared {
+    let shared = this.shared.get(rec.shareKey);
+    if (shared === undefined) {
+      const idx = new LabelIndex(rec.labels);
+      const memo = new Map<string, boolean>();
+      const selecting = (rule: PolicyRule) => {
+        const k = selectorKey(rule.subject);
+        let m = memo.get(k);
+        if (m === undefined) memo.set(k, (m = selectorMatches(rule.subject, idx)));
+        return m;
+      };
+      const policy = new SelectorPolicy(this.selectorCache, rec.labels, rec.namedPorts, this.repository.rules(), selecting, this.options);
+      shared = { policy, endpoints: new Set() };
+      this.shared.set(rec.shareKey, shared);
+    }
+    shared.endpoints.add(endpointId);
+    return shared;
+  }
+
+  private detach(endpointId: number): void {
+    const rec = this.endpoints.get(endpointId);
+    if (rec === undefined) return;
+    const shared = this.shared.get(rec.shareKey);
+    if (shared === undefined) return;
+    shared.endpoints.delete(endpointId);
+    if (shared.endpoints.size === 0) {
+      shared.policy.release();
+      this.shared.delete(rec.shareKey);
+    }
+  }
+
+  private endpointEntries(endpointId: number): Map<string, MapStateEntry> | undefined {
+    const rec = this.endpoints.get(endpointId);
+    const shared = rec === undefined ? undefined : this.shared.get(rec.shareKey);
+    return shared === undefined ? undefined : entriesOf(shared.policy);
+  }
+
+  private view(endpointId: number): EndpointPolicy {
+    const current = (): SelectorPolicy => {
+      this.syncRepository();
+      const rec = this.endpoints.get(endpointId);
+      const s = rec === undefined ? undefined : this.shared.get(rec.shareKey);
+      if (rec === undefined || s === undefined) throw new Error(`endpoint policy: endpoint ${endpointId} is not known`);
+      return s.policy;
+    };
+    return {
+      endpointId,
+      get labels() {
+        return current().labels;
+      },
+      get mapState() {
+        return current();
+      },
+      get enforcement() {
+        return current().enforcement;
+      },
+      get rules() {
+        return current().rules;
+      },
+      get l7() {
+        return current().l7;
+      },
+      get errors() {
+        return current().errors;
+      },
+      lookup: (identity, direction, protocol, port) => current().lookup(identity, direction, protocol, port),
+    };
+  }
+}
+
+function shareKey(labels: readonly Label[], namedPorts: readonly NamedPort[]): string {
+  const ports = [...namedPorts].map((p) => `${p.name}=${p.protocol}/${p.port}`).sort().join(',');
+  return `${labelArrayKey(labels)}|${ports}`;
+}
+
+function entriesOf(view: MapStateView): Map<string, MapStateEntry> {
+  const m = new Map<string, MapStateEntry>();
+  for (const e of view) m.set(policyKeyString(e.key), e);
+  return m;
+}

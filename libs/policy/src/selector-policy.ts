@@ -1,0 +1,393 @@
+// The policy of one endpoint (one set of identity labels and named ports): the rules that select it, resolved
+// into filters over cached selectors, and its map state kept per identity so identity changes stay cheap.
+import type { Label } from './labels.js';
+import { LabelSource } from './labels.js';
+import type { Direction, L7Parser, L7Rules, PolicyRule, PortProtocol, RuleOrigin } from './model.js';
+import { SyntheticOrigins } from './model.js';
+import type { CachedSelector, SelectionChange, SelectorCache, SelectorUser } from './selector-cache.js';
+import type { MapStateChanges, MapStateEntry, MapStateView, PolicyEntry, PolicyKey, Verdict, LookupResult } from './map-state.js';
+import { diffEntries, lookupMapState, policyKeyString, Proto, formatPolicyKey } from './map-state.js';
+import { maskToPrefixLength, portRangeToMaskedPorts } from './port-range.js';
+import type { Partition, RawEntry } from './partition.js';
+import { computePartition } from './partition.js';
+import { ReservedIdentity } from './reserved-identities.js';
+
+export type EnforcementMode = 'default' | 'always' | 'never';
+
+/** A named container port of an endpoint (or of any endpoint on the node, for egress). */
+export interface NamedPort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface ResolveOptions {
+  readonly enforcementMode: EnforcementMode;
+  /** `always`: the host may always reach the endpoint (upstream allow-localhost default). */
+  readonly allowLocalhost: 'always' | 'policy';
+  readonly proxyPortFor: (parser: L7Parser, direction: Direction) => number;
+  /** Named ports of every endpoint on the node, for egress rules. */
+  readonly nodeNamedPorts: readonly NamedPort[];
+}
+
+/** L4 part of a key, before an identity is attached. */
+type L4Key = Omit<PolicyKey, 'identity'>;
+
+interface Filter {
+  readonly selector: CachedSelector;
+  readonly keys: readonly L4Key[];
+  readonly verdict: Verdict;
+  readonly proxyPort: number;
+  readonly parser?: L7Parser;
+  readonly origin: RuleOrigin;
+}
+
+/** The L7 rules of one port for one peer selector, as the proxy needs them. */
+export interface L7SelectorPolicy {
+  readonly selector: string;
+  readonly rules: L7Rules;
+  readonly origins: readonly RuleOrigin[];
+}
+
+export interface L7PortPolicy {
+  readonly direction: Direction;
+  readonly protocol: number;
+  readonly port: number;
+  readonly prefixLength: number;
+  readonly parser: L7Parser;
+  readonly proxyPort: number;
+  readonly perSelector: readonly L7SelectorPolicy[];
+}
+
+export interface Enforcement {
+  readonly ingress: boolean;
+  readonly egress: boolean;
+}
+
+const protoNumber: Readonly<Record<string, number>> = { TCP: Proto.tcp, UDP: Proto.udp, SCTP: Proto.sctp, ICMP: Proto.icmp, ICMPv6: Proto.icmpv6 };
+
+function wildcardL7(parser: L7Parser): L7Rules {
+  if (parser === 'http') return { type: 'http', rules: [{}] };
+  if (parser === 'kafka') return { type: 'kafka', rules: [{}] };
+  return { type: 'dns', rules: [{ matchPattern: '*' }] };
+}
+
+export class SelectorPolicy implements SelectorUser, MapStateView {
+  readonly enforcement: Enforcement;
+  readonly errors: string[] = [];
+  readonly rules: readonly PolicyRule[];
+  readonly l7: L7PortPolicy[] = [];
+  private readonly filters: Filter[] = [];
+  private readonly bySelector = new Map<CachedSelector, Filter[]>();
+  private readonly wildcards: CachedSelector[] = [];
+  private any: Partition = new Map();
+  private readonly partitions = new Map<number, Partition>();
+  private hostAllow = false;
+  private pendingAdds: MapStateEntry[] = [];
+  private pendingDeletes: PolicyKey[] = [];
+  private released = false;
+
+  constructor(
+    private readonly cache: SelectorCache,
+    readonly labels: readonly Label[],
+    readonly namedPorts: readonly NamedPort[],
+    allRules: Iterable<PolicyRule>,
+    private readonly selecting: (rule: PolicyRule) => boolean,
+    private readonly options: ResolveOptions,
+  ) {
+    const rules: PolicyRule[] = [];
+    if (options.enforcementMode !== 'never') for (const r of allRules) if (selecting(r)) rules.push(r);
+    this.rules = rules;
+    const isInit = labels.some((l) => l.source === LabelSource.reserved && l.key === 'init');
+    const enforced = (d: Direction) =>
+      options.enforcementMode === 'always' ||
+      (options.enforcementMode === 'default' && (isInit || rules.some((r) => r.direction === d && r.defaultDeny)));
+    this.enforcement = { ingress: enforced('ingress'), egress: enforced('egress') };
+    this.resolve();
+    this.computeAll();
+  }
+
+  /** Why a direction is enforced or not, for explanations. */
+  get size(): number {
+    let n = this.any.size;
+    for (const p of this.partitions.values()) n += p.size;
+    return n;
+  }
+
+  get(key: PolicyKey): PolicyEntry | undefined {
+    const p = key.identity === 0 ? this.any : this.partitions.get(key.identity);
+    return p?.get(policyKeyString(key))?.entry;
+  }
+
+  *[Symbol.iterator](): Iterator<MapStateEntry> {
+    yield* this.any.values();
+    for (const p of this.partitions.values()) yield* p.values();
+  }
+
+  /** The datapath's verdict for one packet (see {@link lookupMapState}), looking only at the two relevant slices. */
+  lookup(identity: number, direction: Direction, protocol: number, port: number): LookupResult {
+    const slice = this.partitions.get(identity);
+    const entries = slice === undefined ? this.any.values() : [...this.any.values(), ...slice.values()];
+    return lookupMapState(entries, identity, direction, protocol, port);
+  }
+
+  /** Changes accumulated since the last call, from identity updates in the selector cache. */
+  takeChanges(): MapStateChanges {
+    const c = { adds: this.pendingAdds, deletes: this.pendingDeletes };
+    this.pendingAdds = [];
+    this.pendingDeletes = [];
+    return c;
+  }
+
+  /** Unregisters from the selector cache; the policy must not be used afterwards. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const cs of this.bySelector.keys()) this.cache.removeSelector(cs, this);
+    for (const cs of this.wildcards) this.cache.removeSelector(cs);
+  }
+
+  selectionsChanged(changes: ReadonlyMap<CachedSelector, SelectionChange>): void {
+    const ids = new Set<number>();
+    for (const c of changes.values()) {
+      for (const id of c.added) ids.add(id);
+      for (const id of c.removed) ids.add(id);
+    }
+    const out = { adds: this.pendingAdds, deletes: this.pendingDeletes };
+    for (const id of ids) {
+      const before = this.partitions.get(id);
+      const after = this.computeIdentity(id);
+      if (after.size === 0) this.partitions.delete(id);
+      else this.partitions.set(id, after);
+      diffEntries(before, after, out);
+    }
+  }
+
+  private resolve(): void {
+    const parsersAt = new Map<string, { parser: L7Parser; origin: RuleOrigin }>();
+    const l7At = new Map<string, { key: L4Key; parser: L7Parser; perSelector: Map<string, { rules: L7Rules[]; origins: RuleOrigin[] }>; allowOnly: Map<string, RuleOrigin[]> }>();
+    for (const rule of this.rules) {
+      const portEntries: { keys: L4Key[]; l7?: L7Rules }[] = [];
+      if (rule.toPorts === undefined) {
+        portEntries.push({ keys: [{ direction: rule.direction, protocol: 0, port: 0, prefixLength: 0 }] });
+      } else {
+        for (const pr of rule.toPorts) {
+          const keys = pr.ports.length === 0
+            ? [{ direction: rule.direction, protocol: 0, port: 0, prefixLength: 0 }]
+            : pr.ports.flatMap((pp) => this.l4Keys(rule.direction, pp));
+          let l7 = pr.l7;
+          if (l7 !== undefined && !rule.defaultDeny) {
+            // S-18: without default deny, L7 rules observe but must not block what else would be allowed.
+            l7 = concatL7(l7.type, [l7, wildcardL7(l7.type)]);
+          }
+          portEntries.push(l7 !== undefined ? { keys, l7 } : { keys });
+        }
+      }
+      for (const peer of rule.peers) {
+        const wildcardPeer = peer.type === 'labels' && peer.requirements.length === 0;
+        const cs = wildcardPeer ? this.cache.addSelector(peer) : this.cache.addSelector(peer, this);
+        if (wildcardPeer) this.wildcards.push(cs);
+        for (const pe of portEntries) {
+          const parser = pe.l7?.type;
+          let keys = pe.keys;
+          if (parser !== undefined) {
+            keys = keys.filter((k) => {
+              const at = `${policyKeyString({ ...k, identity: 0 })}|${cs.key}`;
+              const prev = parsersAt.get(at);
+              if (prev !== undefined && prev.parser !== parser) {
+                this.errors.push(
+                  `cannot merge conflicting L7 parsers (${prev.parser} and ${parser}) on ${formatPolicyKey({ ...k, identity: 0 })} for selector ${cs.key}`,
+                );
+                return false;
+              }
+              parsersAt.set(at, { parser, origin: rule.origin });
+              return true;
+            });
+          }
+          const verdict: Verdict = rule.deny ? 'deny' : parser !== undefined ? 'redirect' : 'allow';
+          const filter: Filter = {
+            selector: cs,
+            keys,
+            verdict,
+            proxyPort: parser !== undefined ? this.options.proxyPortFor(parser, rule.direction) : 0,
+            ...(parser !== undefined ? { parser } : {}),
+            origin: rule.origin,
+          };
+          this.filters.push(filter);
+          if (!wildcardPeer) {
+            const list = this.bySelector.get(cs);
+            if (list === undefined) this.bySelector.set(cs, [filter]);
+            else list.push(filter);
+          }
+          if (rule.deny) continue;
+          for (const k of keys) {
+            const ks = policyKeyString({ ...k, identity: 0 });
+            let port = l7At.get(ks);
+            if (pe.l7 !== undefined) {
+              if (port === undefined) l7At.set(ks, (port = { key: k, parser: pe.l7.type, perSelector: new Map(), allowOnly: new Map() }));
+              if (port.parser !== pe.l7.type) continue;
+              let sel = port.perSelector.get(cs.key);
+              if (sel === undefined) port.perSelector.set(cs.key, (sel = { rules: [], origins: [] }));
+              sel.rules.push(pe.l7);
+              sel.origins.push(rule.origin);
+            } else {
+              const key = `allow|${ks}`;
+              let port2 = l7At.get(key);
+              if (port2 === undefined) l7At.set(key, (port2 = { key: k, parser: 'http', perSelector: new Map(), allowOnly: new Map() }));
+              const o = port2.allowOnly.get(cs.key) ?? [];
+              o.push(rule.origin);
+              port2.allowOnly.set(cs.key, o);
+            }
+          }
+        }
+      }
+    }
+    this.buildL7(l7At);
+    this.hostAllow = this.options.allowLocalhost === 'always' && this.enforcement.ingress;
+  }
+
+  private buildL7(
+    l7At: Map<string, { key: L4Key; parser: L7Parser; perSelector: Map<string, { rules: L7Rules[]; origins: RuleOrigin[] }>; allowOnly: Map<string, RuleOrigin[]> }>,
+  ): void {
+    for (const [ks, port] of l7At) {
+      if (ks.startsWith('allow|') || port.perSelector.size === 0) continue;
+      const plain = l7At.get(`allow|${ks}`)?.allowOnly ?? new Map<string, RuleOrigin[]>();
+      const perSelector: L7SelectorPolicy[] = [];
+      const selectors = new Set([...port.perSelector.keys(), ...plain.keys()]);
+      for (const sel of selectors) {
+        const l7 = port.perSelector.get(sel);
+        const allowAll = plain.get(sel);
+        // S-7: an L4-only rule on the same port and peer adds an allow-all L7 rule.
+        const parts = [...(l7?.rules ?? []), ...(allowAll !== undefined ? [wildcardL7(port.parser)] : [])];
+        perSelector.push({
+          selector: sel,
+          rules: concatL7(port.parser, parts),
+          origins: [...(l7?.origins ?? []), ...(allowAll ?? [])],
+        });
+      }
+      this.l7.push({
+        ...port.key,
+        parser: port.parser,
+        proxyPort: this.options.proxyPortFor(port.parser, port.key.direction),
+        perSelector,
+      });
+    }
+  }
+
+  private l4Keys(direction: Direction, pp: PortProtocol): L4Key[] {
+    const protocols = pp.protocol === 'ANY' ? ['TCP', 'UDP', 'SCTP'] : [pp.protocol];
+    if (pp.protocol === 'ANY' && pp.port === 0 && pp.endPort === undefined) {
+      return [{ direction, protocol: 0, port: 0, prefixLength: 0 }];
+    }
+    if (typeof pp.port === 'string') {
+      const source = direction === 'ingress' ? this.namedPorts : this.options.nodeNamedPorts;
+      const out: L4Key[] = [];
+      const seen = new Set<string>();
+      for (const np of source) {
+        if (np.name !== pp.port || !protocols.includes(np.protocol)) continue;
+        const k = { direction, protocol: protoNumber[np.protocol] ?? 0, port: np.port, prefixLength: 16 };
+        const ks = `${k.protocol}/${k.port}`;
+        if (!seen.has(ks)) out.push(k);
+        seen.add(ks);
+      }
+      // S-13: a named port the endpoint does not have gives no key at all.
+      return out;
+    }
+    const port = pp.port;
+    if (pp.protocol === 'ICMP' || pp.protocol === 'ICMPv6') {
+      return [{ direction, protocol: protoNumber[pp.protocol] ?? 0, port, prefixLength: 16 }];
+    }
+    const masked = portRangeToMaskedPorts(port, pp.endPort ?? port);
+    return protocols.flatMap((p) =>
+      masked.map((m) => ({ direction, protocol: protoNumber[p] ?? 0, port: m.port, prefixLength: maskToPrefixLength(m.mask) })),
+    );
+  }
+
+  private anyRaw(): RawEntry[] {
+    const raw: RawEntry[] = [];
+    for (const f of this.filters) {
+      if (!f.selector.isWildcard) continue;
+      for (const k of f.keys) raw.push(this.raw({ ...k, identity: 0 }, f));
+    }
+    if (!this.enforcement.ingress) raw.push(allowAll('ingress', SyntheticOrigins.allowAllIngress));
+    if (!this.enforcement.egress) raw.push(allowAll('egress', SyntheticOrigins.allowAllEgress));
+    return raw;
+  }
+
+  private raw(key: PolicyKey, f: Filter): RawEntry {
+    return {
+      key,
+      verdict: f.verdict,
+      proxyPort: f.proxyPort,
+      ...(f.parser !== undefined ? { l7Parser: f.parser } : {}),
+      origin: f.origin,
+    };
+  }
+
+  private hostRaw(): RawEntry[] {
+    if (!this.hostAllow) return [];
+    const raw: RawEntry[] = [allowAll('ingress', SyntheticOrigins.allowLocalhostIngress, ReservedIdentity.host)];
+    // S-17: the host keeps bypassing the proxy on ports where the wildcard redirects.
+    for (const e of this.any.values()) {
+      if (e.key.direction === 'ingress' && e.entry.verdict === 'redirect') {
+        raw.push({ key: { ...e.key, identity: ReservedIdentity.host }, verdict: 'allow', proxyPort: 0, origin: SyntheticOrigins.allowLocalhostIngress });
+      }
+    }
+    return raw;
+  }
+
+  private computeAll(): void {
+    this.any = computePartition(0, this.anyRaw(), undefined);
+    const buckets = new Map<number, RawEntry[]>();
+    for (const [cs, filters] of this.bySelector) {
+      for (const id of cs.selections) {
+        let b = buckets.get(id);
+        if (b === undefined) buckets.set(id, (b = []));
+        for (const f of filters) for (const k of f.keys) b.push(this.raw({ ...k, identity: id }, f));
+      }
+    }
+    if (this.hostAllow && !buckets.has(ReservedIdentity.host)) buckets.set(ReservedIdentity.host, []);
+    for (const [id, raw] of buckets) {
+      if (id === ReservedIdentity.host) raw.push(...this.hostRaw());
+      const p = computePartition(id, raw, this.any);
+      if (p.size > 0) this.partitions.set(id, p);
+    }
+  }
+
+  private computeIdentity(id: number): Partition {
+    const raw: RawEntry[] = [];
+    for (const [cs, filters] of this.bySelector) {
+      if (!cs.selections.has(id)) continue;
+      for (const f of filters) for (const k of f.keys) raw.push(this.raw({ ...k, identity: id }, f));
+    }
+    if (id === ReservedIdentity.host) raw.push(...this.hostRaw());
+    return computePartition(id, raw, this.any);
+  }
+}
+
+function allowAll(direction: Direction, origin: RuleOrigin, identity = 0): RawEntry {
+  return { key: { identity, direction, protocol: 0, port: 0, prefixLength: 0 }, verdict: 'allow', proxyPort: 0, origin };
+}
+
+/** One rule list of a parser from several (of the same parser), without duplicates (S-15: equal rules merge). */
+function concatL7(parser: L7Parser, parts: readonly L7Rules[]): L7Rules {
+  const same = parts.filter((p) => p.type === parser);
+  switch (parser) {
+    case 'http':
+      return { type: 'http', rules: dedupe(same.flatMap((p) => (p.type === 'http' ? p.rules : []))) };
+    case 'kafka':
+      return { type: 'kafka', rules: dedupe(same.flatMap((p) => (p.type === 'kafka' ? p.rules : []))) };
+    case 'dns':
+      return { type: 'dns', rules: dedupe(same.flatMap((p) => (p.type === 'dns' ? p.rules : []))) };
+  }
+}
+
+function dedupe<T>(rules: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return rules.filter((r) => {
+    const k = JSON.stringify(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
