@@ -17,3 +17,14 @@ export {
 export { InvalidRequestError } from './observer/invalid-request-error.js';
 export { NamespaceTracker } from './observer/namespace-tracker.js';
 export { serverStatus, type ServerStatusOptions } from './observer/server-status.js';
+export { FlowPrinter, groupDigits, type OutputFormat, type PrinterOptions, type TextSink } from './printer/printer.js';
+export { formatGoTime, namedTimeLayouts, timeLayout } from './printer/go-time.js';
+export {
+  DROP_MIN,
+  MessageType,
+  dropReasonText,
+  policyMatchTypeName,
+  reservedIdentityNames,
+  traceObservationPointName,
+  traceObservationPointNames,
+} from './monitor/monitor-api.js';

@@ -37,6 +37,7 @@ const cases: Record<string, Case[]> = {
     ['namespace and prefix', { sourcePod: ['kube-system/coredns-'] }, { source: { namespace: 'kube-system', podName: 'coredns-1' } }, true],
     ['prefix mismatch', { sourcePod: ['kube-system/cilium-'] }, { source: { namespace: 'kube-system', podName: 'coredns-1' } }, false],
     ['bare prefix means default namespace', { destinationPod: ['xwing'] }, { destination: { namespace: 'default', podName: 'xwing-1' } }, true],
+    ['leading slash means any namespace', { destinationPod: ['/xwing'] }, { destination: { namespace: 'empire', podName: 'xwing-1' } }, true],
     ['bare prefix in other namespace', { destinationPod: ['xwing'] }, { destination: { namespace: 'empire', podName: 'xwing-1' } }, false],
     ['endpoint without pod', { sourcePod: ['x/'] }, { source: { identity: 2 } }, false],
     ['service', { destinationService: ['default/web'] }, { destinationService: { namespace: 'default', name: 'web-svc' } }, true],

@@ -2,7 +2,7 @@ import { FilterError } from './filter-error.js';
 
 /**
  * `[namespace/][prefix]`: `kube-system/` selects a whole namespace, `coredns-` a name prefix in the
- * `default` namespace, `kube-system/coredns-` both. Matching needs the namespace to be equal.
+ * `default` namespace, `kube-system/coredns-` both, and `/coredns-` the prefix in any namespace.
  */
 export function compileNamespacedNameMatcher(values: readonly string[], path: string): (namespace: string, name: string) => boolean {
   const selectors = values.map((value, i) => {
@@ -17,7 +17,7 @@ export function compileNamespacedNameMatcher(values: readonly string[], path: st
   return (namespace, name) => {
     if (namespace === '' && name === '') return false;
     for (const s of selectors) {
-      if (s.namespace === namespace && (s.prefix === '' || name.startsWith(s.prefix))) return true;
+      if ((s.namespace === '' || s.namespace === namespace) && (s.prefix === '' || name.startsWith(s.prefix))) return true;
     }
     return false;
   };
