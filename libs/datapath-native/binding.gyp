@@ -12,7 +12,8 @@
         "native/tc.cc",
         "native/xdp.cc",
         "native/cgroup.cc",
-        "native/ringbuf.cc"
+        "native/ringbuf.cc",
+        "native/bench.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpn::InitCgroup(env, exports);
   dpn::InitRingbuf(env, exports);
   dpn::InitNetns(env, exports);
+  dpn::InitBench(env, exports);
   return exports;
 }
 }  // namespace

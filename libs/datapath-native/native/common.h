@@ -89,5 +89,6 @@ void InitXdp(Napi::Env env, Napi::Object exports);
 void InitCgroup(Napi::Env env, Napi::Object exports);
 void InitRingbuf(Napi::Env env, Napi::Object exports);
 void InitNetns(Napi::Env env, Napi::Object exports);
+void InitBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace dpn

@@ -63,18 +63,19 @@ Napi::Value MapInfo(const Napi::CallbackInfo& info) {
   return DescribeMapFd(info.Env(), ArgString(info, 1), ArgInt(info, 0));
 }
 
-// mapLookup(fd, key, keySize, valueBytes, subject) -> Buffer | undefined
-Napi::Value MapLookup(const Napi::CallbackInfo& info) {
+// mapLookupInto(fd, key, keySize, out, subject) -> boolean (false: no such key). The value is
+// written into `out`, a Buffer the caller reuses: creating a Buffer in native code costs more than
+// the syscall, copying one in JS does not.
+Napi::Value MapLookupInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto key = ArgBuffer(info, 1);
-  size_t valueBytes = ArgU32(info, 3);
+  auto out = ArgBuffer(info, 3);
   CheckSize(env, "bpf_map_lookup_elem", Subject(info, 4), "key", key.Length(), ArgU32(info, 2));
-  auto value = Napi::Buffer<uint8_t>::New(env, valueBytes);
-  if (bpf_map_lookup_elem(ArgInt(info, 0), key.Data(), value.Data()) != 0) {
-    if (errno == ENOENT) return env.Undefined();
+  if (bpf_map_lookup_elem(ArgInt(info, 0), key.Data(), out.Data()) != 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
     ThrowBpfError(env, "bpf_map_lookup_elem", Subject(info, 4), errno);
   }
-  return value;
+  return Napi::Boolean::New(env, true);
 }
 
 // mapUpdate(fd, key, keySize, value, valueBytes, flags, subject)
@@ -101,22 +102,21 @@ Napi::Value MapDelete(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// mapNextKey(fd, key | null, keySize, subject) -> Buffer | undefined
-Napi::Value MapNextKey(const Napi::CallbackInfo& info) {
+// mapNextKeyInto(fd, key | null, out, subject) -> boolean (false: no more keys); `out` is keySize bytes.
+Napi::Value MapNextKeyInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t keySize = ArgU32(info, 2);
+  auto out = ArgBuffer(info, 2);
   const void* cur = nullptr;
   if (!info[1].IsNull() && !info[1].IsUndefined()) {
     auto key = ArgBuffer(info, 1);
-    CheckSize(env, "bpf_map_get_next_key", Subject(info, 3), "key", key.Length(), keySize);
+    CheckSize(env, "bpf_map_get_next_key", Subject(info, 3), "key", key.Length(), out.Length());
     cur = key.Data();
   }
-  auto next = Napi::Buffer<uint8_t>::New(env, keySize);
-  if (bpf_map_get_next_key(ArgInt(info, 0), cur, next.Data()) != 0) {
-    if (errno == ENOENT) return env.Undefined();
+  if (bpf_map_get_next_key(ArgInt(info, 0), cur, out.Data()) != 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
     ThrowBpfError(env, "bpf_map_get_next_key", Subject(info, 3), errno);
   }
-  return next;
+  return Napi::Boolean::New(env, true);
 }
 
 // mapLookupBatch(fd, keySize, valueBytes, batchSize, subject) -> { keys, values, count } | null when
@@ -207,10 +207,10 @@ void InitMap(Napi::Env env, Napi::Object exports) {
   exports.Set("mapCreate", Napi::Function::New(env, MapCreate));
   exports.Set("mapOpenPinned", Napi::Function::New(env, MapOpenPinned));
   exports.Set("mapInfo", Napi::Function::New(env, MapInfo));
-  exports.Set("mapLookup", Napi::Function::New(env, MapLookup));
+  exports.Set("mapLookupInto", Napi::Function::New(env, MapLookupInto));
   exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate));
   exports.Set("mapDelete", Napi::Function::New(env, MapDelete));
-  exports.Set("mapNextKey", Napi::Function::New(env, MapNextKey));
+  exports.Set("mapNextKeyInto", Napi::Function::New(env, MapNextKeyInto));
   exports.Set("mapLookupBatch", Napi::Function::New(env, MapLookupBatch));
   exports.Set("mapUpdateBatch", Napi::Function::New(env, MapUpdateBatch));
   exports.Set("mapDeleteBatch", Napi::Function::New(env, MapDeleteBatch));

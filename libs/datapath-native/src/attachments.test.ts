@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfError } from './bpf-error.js';
 import { BpfObject } from './bpf-object.js';
@@ -5,6 +6,7 @@ import { ifindexOf, listCgroupAttachments, listTcAttachments, listXdpAttachment 
 import { Scratch, run, testObject } from '../test/support/scratch.js';
 
 const scratch = new Scratch();
+const ownNetns = readlinkSync('/proc/thread-self/ns/net');
 afterEach(() => scratch.cleanup());
 
 /** A namespace of the test's own with a veth pair inside, and the basic programs loaded. */
@@ -44,7 +46,8 @@ describe('tc attachments (clsact, direct action)', () => {
     const { ns, veth, obj } = setup();
     const err = catchBpfError(() => obj.program('tc_pass').attachTc(veth.a, 'ingress'));
     expect(err.message).toBe(`if_nametoindex(${veth.a}): ENODEV No such device`);
-    expect(() => listTcAttachments(veth.a, { netns: ns.path })).not.toThrow();
+    expect(listTcAttachments(veth.a, { netns: ns.path })).toEqual([]);
+    expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNetns);
   });
 
   it('a missing interface fails with ENODEV naming it', () => {
@@ -52,6 +55,8 @@ describe('tc attachments (clsact, direct action)', () => {
     const err = catchBpfError(() => obj.program('tc_pass').attachTc('ctsdn-nope0', 'ingress', { netns: ns.path }));
     expect(err.code).toBe('ENODEV');
     expect(err.message).toContain('ctsdn-nope0');
+    // The failure happened inside the namespace; the thread is back in its own.
+    expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNetns);
     expect(catchBpfError(() => ifindexOf('ctsdn-nope0')).message).toBe('if_nametoindex(ctsdn-nope0): ENODEV No such device');
   });
 

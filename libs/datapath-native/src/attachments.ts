@@ -96,7 +96,7 @@ export function listXdpAttachment(iface: string | number, opts: NetnsOption = {}
 }
 
 /** Ids of the programs attached to a cgroup for one attach type. */
-export function listCgroupAttachments(cgroupPath: string, attachType: CgroupAttachType): number[] {
+export function listCgroupAttachments(cgroupPath: string, attachType: CgroupAttachType | (string & {})): number[] {
   return binding.cgroupQuery(cgroupPath, attachType);
 }
 

@@ -131,6 +131,12 @@ describe('BpfMap element operations', () => {
     expect(err.message).toBe('bpf_map_create(hashh): EINVAL Invalid argument (unknown map type)');
   });
 
+  it('an unnamed map is named in errors by its type and id', () => {
+    const map = create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 });
+    map.update(u32(1), u32(1));
+    expect(() => map.update(u32(2), u32(2))).toThrow(`bpf_map_update_elem(hash map ${map.id}): E2BIG`);
+  });
+
   it('close is idempotent and later use fails with EBADF', () => {
     const map = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
     map.close();

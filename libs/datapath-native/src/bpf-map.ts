@@ -66,6 +66,12 @@ export class BpfMap {
   /** Bytes of one value as the syscall sees it (all CPUs' slots for per-CPU maps). */
   readonly valueBytes: number;
   #fd: number;
+  // Reused output buffers: results are copied out of them in JS, which is cheaper than a fresh
+  // Buffer from native code for every call.
+  readonly #valueScratch: Buffer;
+  readonly #keyScratch: Buffer;
+  // Errors name the map; an unnamed one by type and id.
+  readonly #subject: string;
 
   /** @internal Maps come from BpfObject.load, BpfMap.create or BpfMap.openPinned. */
   constructor(d: MapDescriptor) {
@@ -79,6 +85,9 @@ export class BpfMap {
     this.isPerCpu = PER_CPU_TYPES.has(d.type);
     this.possibleCpus = this.isPerCpu ? possibleCpus() : 1;
     this.valueBytes = this.isPerCpu ? this.#slotSize() * this.possibleCpus : d.valueSize;
+    this.#subject = d.name || `${d.type} map ${d.id}`;
+    this.#valueScratch = Buffer.alloc(this.valueBytes);
+    this.#keyScratch = Buffer.alloc(this.keySize);
     this.#fd = d.fd;
     fdFinalizer.register(this, d.fd, this);
   }
@@ -95,7 +104,7 @@ export class BpfMap {
   }
 
   get fd(): number {
-    if (this.#fd < 0) throw bpfError('bpf_map', this.name, errno.EBADF, 'the map was closed');
+    if (this.#fd < 0) throw bpfError('bpf_map', this.#subject, errno.EBADF, 'the map was closed');
     return this.#fd;
   }
 
@@ -104,12 +113,12 @@ export class BpfMap {
   }
 
   info(): MapInfo {
-    const d = binding.mapInfo(this.fd, this.name);
+    const d = binding.mapInfo(this.fd, this.#subject);
     return { name: d.name, type: d.type, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags, id: d.id };
   }
 
   lookup(key: Buffer): Buffer | undefined {
-    return binding.mapLookup(this.fd, key, this.keySize, this.valueBytes, this.name);
+    return binding.mapLookupInto(this.fd, key, this.keySize, this.#valueScratch, this.#subject) ? Buffer.from(this.#valueScratch) : undefined;
   }
 
   lookupPerCpu(key: Buffer): Buffer[] | undefined {
@@ -120,19 +129,19 @@ export class BpfMap {
   /** For per-CPU maps, `value` may be one Buffer per possible CPU. */
   update(key: Buffer, value: Buffer | Buffer[], flag: UpdateFlag = 'any'): void {
     const raw = Array.isArray(value) ? this.#joinPerCpu(value) : value;
-    binding.mapUpdate(this.fd, key, this.keySize, raw, this.valueBytes, updateFlag(flag), this.name);
+    binding.mapUpdate(this.fd, key, this.keySize, raw, this.valueBytes, updateFlag(flag), this.#subject);
   }
 
   /** Returns false if the key was absent. */
   delete(key: Buffer): boolean {
-    return binding.mapDelete(this.fd, key, this.keySize, this.name);
+    return binding.mapDelete(this.fd, key, this.keySize, this.#subject);
   }
 
   *keys(): IterableIterator<Buffer> {
-    let key = binding.mapNextKey(this.fd, null, this.keySize, this.name);
-    while (key !== undefined) {
+    let key: Buffer | null = null;
+    while (binding.mapNextKeyInto(this.fd, key, this.#keyScratch, this.#subject)) {
+      key = Buffer.from(this.#keyScratch);
       yield key;
-      key = binding.mapNextKey(this.fd, key, this.keySize, this.name);
     }
   }
 
@@ -146,7 +155,7 @@ export class BpfMap {
 
   /** The whole map with BPF_MAP_LOOKUP_BATCH; map types without batch support are iterated instead. */
   lookupBatch(opts: { batchSize?: number } = {}): Array<[Buffer, Buffer]> {
-    const batch = binding.mapLookupBatch(this.fd, this.keySize, this.valueBytes, opts.batchSize ?? 256, this.name);
+    const batch = binding.mapLookupBatch(this.fd, this.keySize, this.valueBytes, opts.batchSize ?? 256, this.#subject);
     if (batch === null) return [...this.entries()];
     const out: Array<[Buffer, Buffer]> = new Array(batch.count);
     for (let i = 0; i < batch.count; i++) {
@@ -162,26 +171,26 @@ export class BpfMap {
    *  written one by one, stopping at the first that fails (the error names its index). */
   updateBatch(keys: Buffer[], values: Buffer[], flag: UpdateFlag = 'any'): void {
     if (keys.length !== values.length) {
-      throw bpfError('bpf_map_update_batch', this.name, errno.EINVAL, `${keys.length} keys but ${values.length} values`);
+      throw bpfError('bpf_map_update_batch', this.#subject, errno.EINVAL, `${keys.length} keys but ${values.length} values`);
     }
     if (flag !== 'any') {
       const flags = updateFlag(flag);
       keys.forEach((key, i) => {
         try {
-          binding.mapUpdate(this.fd, key, this.keySize, values[i] as Buffer, this.valueBytes, flags, this.name);
+          binding.mapUpdate(this.fd, key, this.keySize, values[i] as Buffer, this.valueBytes, flags, this.#subject);
         } catch (e) {
           if (!(e instanceof BpfError)) throw e;
-          throw bpfError(e.operation, this.name, e.errno, `element ${i} of ${keys.length}`);
+          throw bpfError(e.operation, this.#subject, e.errno, `element ${i} of ${keys.length}`);
         }
       });
       return;
     }
-    binding.mapUpdateBatch(this.fd, Buffer.concat(keys), Buffer.concat(values), keys.length, this.keySize, this.valueBytes, updateFlag(flag), this.name);
+    binding.mapUpdateBatch(this.fd, Buffer.concat(keys), Buffer.concat(values), keys.length, this.keySize, this.valueBytes, updateFlag(flag), this.#subject);
   }
 
   /** Returns how many of the keys were present and deleted. */
   deleteBatch(keys: Buffer[]): number {
-    return binding.mapDeleteBatch(this.fd, Buffer.concat(keys), keys.length, this.keySize, this.name);
+    return binding.mapDeleteBatch(this.fd, Buffer.concat(keys), keys.length, this.keySize, this.#subject);
   }
 
   /** prog_array: put a program in a slot (tail-call target). */
@@ -195,7 +204,7 @@ export class BpfMap {
   }
 
   pin(path: string): void {
-    binding.pinObject(this.fd, path, this.name);
+    binding.pinObject(this.fd, path, this.#subject);
   }
 
   unpin(path: string): void {
@@ -224,13 +233,13 @@ export class BpfMap {
   #joinPerCpu(values: Buffer[]): Buffer {
     if (!this.isPerCpu || values.length !== this.possibleCpus) {
       const want = this.isPerCpu ? `${this.possibleCpus} per-CPU values` : 'a single Buffer (not a per-CPU map)';
-      throw bpfError('bpf_map_update_elem', this.name, errno.EINVAL, `got ${values.length} values, expected ${want}`);
+      throw bpfError('bpf_map_update_elem', this.#subject, errno.EINVAL, `got ${values.length} values, expected ${want}`);
     }
     const slot = this.#slotSize();
     const raw = Buffer.alloc(slot * this.possibleCpus);
     values.forEach((v, cpu) => {
       if (v.length !== this.valueSize) {
-        throw bpfError('bpf_map_update_elem', this.name, errno.EINVAL, `value for CPU ${cpu} is ${v.length} bytes, expected ${this.valueSize}`);
+        throw bpfError('bpf_map_update_elem', this.#subject, errno.EINVAL, `value for CPU ${cpu} is ${v.length} bytes, expected ${this.valueSize}`);
       }
       v.copy(raw, cpu * slot);
     });

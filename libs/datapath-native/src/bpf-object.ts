@@ -9,7 +9,7 @@ export interface LoadOptions {
    *  the variable's BTF size, little endian; a Buffer must match the size exactly. */
   constants?: Record<string, number | bigint | boolean | Buffer>;
   /** Directory (created if missing) where LIBBPF_PIN_BY_NAME maps are pinned and from which existing
-   *  pins are reused. */
+   *  pins are reused. Without it libbpf pins such maps directly under /sys/fs/bpf. */
   pinRoot?: string;
   /** max_entries of named maps, set before load. */
   maxEntries?: Record<string, number>;

@@ -81,10 +81,10 @@ export interface NativeBinding {
   mapCreate(type: string, name: string, keySize: number, valueSize: number, maxEntries: number, flags: number, innerFd: number): MapDescriptor;
   mapOpenPinned(path: string): MapDescriptor;
   mapInfo(fd: number, name: string): MapDescriptor;
-  mapLookup(fd: number, key: Buffer, keySize: number, valueBytes: number, subject: string): Buffer | undefined;
+  mapLookupInto(fd: number, key: Buffer, keySize: number, out: Buffer, subject: string): boolean;
   mapUpdate(fd: number, key: Buffer, keySize: number, value: Buffer, valueBytes: number, flags: number, subject: string): void;
   mapDelete(fd: number, key: Buffer, keySize: number, subject: string): boolean;
-  mapNextKey(fd: number, key: Buffer | null, keySize: number, subject: string): Buffer | undefined;
+  mapNextKeyInto(fd: number, key: Buffer | null, out: Buffer, subject: string): boolean;
   mapLookupBatch(fd: number, keySize: number, valueBytes: number, batchSize: number, subject: string): { keys: Buffer; values: Buffer; count: number } | null;
   mapUpdateBatch(fd: number, keys: Buffer, values: Buffer, count: number, keySize: number, valueBytes: number, flags: number, subject: string): void;
   mapDeleteBatch(fd: number, keys: Buffer, count: number, keySize: number, subject: string): number;
@@ -105,6 +105,9 @@ export interface NativeBinding {
   cgroupQuery(path: string, attachType: string): number[];
 
   ifindexOf(iface: string | number, netns: string): number;
+
+  /** Benchmark baseline: the same syscalls from a C loop. */
+  benchMapSyscalls(fd: number, count: number, keySize: number, valueBytes: number): { updateNs: number; lookupNs: number };
 
   NativeRingBufferReader: new (
     mapFd: number,
