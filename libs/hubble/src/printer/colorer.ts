@@ -17,7 +17,6 @@ const paint = (code: number) => (s: string) => `${ESC}${code}m${s}${RESET}`;
 
 // Control characters other than tab and newline would let flow contents drive the terminal.
 function escapeControl(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (ch) => {
     if (ch === '\r') return '\\r';
     return '^' + String.fromCharCode(ch.charCodeAt(0) ^ 0x40);

@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { FlowPrinter, type PrinterOptions } from './printer.js';
 
 // The fixture of upstream's printer tests: a policy drop from the health identity.
-const base: MessageInitShape<typeof FlowSchema> = {
+type FlowInit = Exclude<MessageInitShape<typeof FlowSchema>, Flow>;
+const base: FlowInit = {
   time: { seconds: 1234n, nanos: 567800000 },
   Type: FlowType.L3_L4,
   nodeName: 'k8s1',
@@ -28,7 +29,7 @@ const base: MessageInitShape<typeof FlowSchema> = {
   Summary: 'TCP Flags: SYN',
   isReply: false,
 };
-const flow = (over: MessageInitShape<typeof FlowSchema> = {}): Flow => create(FlowSchema, { ...base, ...over });
+const flow = (over: FlowInit = {}): Flow => create(FlowSchema, { ...base, ...over });
 const response = (f: Flow) => create(GetFlowsResponseSchema, { responseTypes: { case: 'flow', value: f } });
 
 function print(options: PrinterOptions, ...flows: Flow[]): { out: string; err: string } {
