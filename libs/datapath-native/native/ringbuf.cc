@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 
 #include <atomic>
+#include <cstring>
 #include <cerrno>
 #include <deque>
 #include <memory>
@@ -69,11 +70,20 @@ void Deliver(Napi::Env env, Napi::Function callback, PollState* s) {
       s->events += static_cast<double>(n);
       s->batches++;
     }
-    Napi::Array events = Napi::Array::New(env, batch.size());
-    for (size_t i = 0; i < batch.size(); i++)
-      events.Set(static_cast<uint32_t>(i), Napi::Buffer<uint8_t>::Copy(env, batch[i].data(), batch[i].size()));
+    // One Buffer per batch, each event prefixed by its u32 length: a single allocation, which the
+    // TypeScript side splits into views.
+    size_t total = 0;
+    for (const auto& e : batch) total += 4 + e.size();
+    auto packed = Napi::Buffer<uint8_t>::New(env, total);
+    uint8_t* out = packed.Data();
+    for (const auto& e : batch) {
+      uint32_t len = static_cast<uint32_t>(e.size());
+      std::memcpy(out, &len, 4);
+      std::memcpy(out + 4, e.data(), e.size());
+      out += 4 + e.size();
+    }
     try {
-      callback.Call({events});
+      callback.Call({packed});
     } catch (...) {
       // Let the next poll schedule the rest; the exception surfaces as an uncaught one.
       std::lock_guard<std::mutex> lock(s->mu);
@@ -116,7 +126,7 @@ class RingBufferReader : public Napi::ObjectWrap<RingBufferReader> {
                        {InstanceMethod<&RingBufferReader::Stats>("stats"), InstanceMethod<&RingBufferReader::Close>("close")});
   }
 
-  // new NativeRingBufferReader(mapFd, onEvents, maxBatch, maxPending, pollTimeoutMs, subject)
+  // new NativeRingBufferReader(mapFd, onBatch(packed), maxBatch, maxPending, pollTimeoutMs, subject)
   explicit RingBufferReader(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<RingBufferReader>(info), closed_(Napi::Promise::Deferred::New(info.Env())) {
     Napi::Env env = info.Env();

@@ -111,7 +111,8 @@ export interface NativeBinding {
 
   NativeRingBufferReader: new (
     mapFd: number,
-    onEvents: (events: Buffer[]) => void,
+    /** Each event as a u32 length (host order) and its bytes, back to back. */
+    onBatch: (packed: Buffer) => void,
     maxBatch: number,
     maxPending: number,
     pollTimeoutMs: number,

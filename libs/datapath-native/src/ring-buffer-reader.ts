@@ -24,7 +24,7 @@ export interface RingBufferReaderOptions {
 
 /**
  * Reads a BPF ringbuf map on a native thread and delivers its events to `onEvents` in batches on the
- * JS thread. Kernel-side drops (bpf_ringbuf_output failing) are the BPF program's to count.
+ * JS thread; the events of one batch are views into one Buffer. Kernel-side drops (bpf_ringbuf_output failing) are the BPF program's to count.
  * The reader keeps the process alive until close().
  */
 export class RingBufferReader {
@@ -36,7 +36,7 @@ export class RingBufferReader {
       throw bpfError('ring_buffer__new', map.name, constants.errno.EINVAL, `map type is ${map.type}, not ringbuf`);
     }
     this.#native = new binding.NativeRingBufferReader(
-      map.fd, onEvents, opts.maxBatch ?? 256, opts.maxPending ?? 65_536, opts.pollTimeoutMs ?? 100, map.name,
+      map.fd, (packed) => onEvents(unpack(packed)), opts.maxBatch ?? 256, opts.maxPending ?? 65_536, opts.pollTimeoutMs ?? 100, map.name,
     );
   }
 
@@ -50,4 +50,15 @@ export class RingBufferReader {
     this.#closing ??= this.#native.close();
     return this.#closing;
   }
+}
+
+/** Splits a batch into views of the one Buffer native code filled (length-prefixed events). */
+function unpack(packed: Buffer): Buffer[] {
+  const events: Buffer[] = [];
+  for (let off = 0; off < packed.length; ) {
+    const len = packed.readUInt32LE(off);
+    events.push(packed.subarray(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+  return events;
 }
