@@ -1,0 +1,253 @@
+// Assembles the agent from its cells and runs it. Libraries plug in through `AgentSeams`; whatever is not
+// given runs as a placeholder (see placeholders.ts) and says so in its module health.
+import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { NodeElement, Status } from './api/types.js';
+import { createAgentTables, type AgentTables } from './agent-tables.js';
+import { Hive, type Cell } from './cell.js';
+import type { AgentConfig } from './config.js';
+import { EndpointManager } from './endpoint-manager.js';
+import { HealthRegistry } from './health.js';
+import { Ipam } from './ipam.js';
+import type { AgentMetrics } from './metrics.js';
+import {
+  DATAPATH_PLACEHOLDER_NOTE,
+  IDENTITY_PLACEHOLDER_NOTE,
+  InitIdentityPlaceholder,
+  NoDatapath,
+  NoEnforcementResolver,
+  POLICY_PLACEHOLDER_NOTE,
+  StoredPolicyPlaceholder,
+} from './placeholders.js';
+import { Reconciler } from './reconciler.js';
+import type { DatapathLoader, IdentityAllocator, IpcacheEntry, IpcachePublisher, MapInspector, PolicyRepository, PolicyResolver } from './seams.js';
+import { TableMapInspector } from './table-maps.js';
+
+/** The libraries' implementations; each one left out runs as a placeholder. */
+export interface AgentSeams {
+  identity?: IdentityAllocator;
+  policyRepository?: PolicyRepository;
+  /** Built from the repository, so it can share its selector cache. */
+  policyResolver?: (repository: PolicyRepository) => PolicyResolver;
+  datapath?: DatapathLoader;
+  maps?: (tables: AgentTables) => MapInspector;
+  ipcache?: IpcachePublisher;
+  /** Other nodes (from the kvstore); the local node is always listed. */
+  nodes?: () => NodeElement[];
+  kvstoreStatus?: () => Status;
+}
+
+export interface RunningAgent {
+  config: AgentConfig;
+  health: HealthRegistry;
+  tables: AgentTables;
+  endpoints: EndpointManager;
+  /** The metrics URL when the metrics server runs. */
+  metricsUrl?: string;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): Promise<RunningAgent> {
+  const health = new HealthRegistry();
+  const tables = createAgentTables();
+  let metricsUrl: string | undefined;
+  const localNode = (): NodeElement => ({
+    name: `${config.clusterName}/${config.nodeName}`,
+    'primary-address': {
+      ipv4: config.nodeIP && !config.nodeIP.includes(':') ? { enabled: true, ip: config.nodeIP, 'alloc-range': config.podCIDR.text } : { enabled: true, 'alloc-range': config.podCIDR.text },
+      ipv6: config.podCIDRv6 ? { enabled: true, 'alloc-range': config.podCIDRv6.text } : { enabled: false },
+    },
+  });
+
+  const cells: Cell[] = [
+    {
+      name: 'state-dir',
+      provides: ['stateDir'],
+      async start() {
+        await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+        return { stateDir: config.stateDir };
+      },
+    },
+    {
+      name: 'ipam',
+      provides: ['ipam'],
+      needs: ['stateDir'],
+      async start(ctx) {
+        const ipam = await Ipam.open({ podCIDR: config.podCIDR, ...(config.podCIDRv6 ? { podCIDRv6: config.podCIDRv6 } : {}), stateDir: config.stateDir });
+        ctx.health.ok(`host-scope: ${[ipam.cidr(4), ipam.cidr(6)].filter(Boolean).join(', ')}`);
+        return { ipam };
+      },
+    },
+    {
+      name: 'identity',
+      provides: ['identity'],
+      start(ctx) {
+        if (!seams.identity) ctx.health.ok(IDENTITY_PLACEHOLDER_NOTE);
+        return { identity: seams.identity ?? new InitIdentityPlaceholder() };
+      },
+    },
+    {
+      name: 'policy',
+      provides: ['policyRepository', 'policyResolver'],
+      start(ctx) {
+        const repo = seams.policyRepository ?? new StoredPolicyPlaceholder();
+        if (!seams.policyRepository) ctx.health.ok(POLICY_PLACEHOLDER_NOTE);
+        const resolver = seams.policyResolver ? seams.policyResolver(repo) : new NoEnforcementResolver(repo);
+        return { policyRepository: repo, policyResolver: resolver };
+      },
+    },
+    {
+      name: 'datapath',
+      provides: ['datapath'],
+      start(ctx) {
+        if (!seams.datapath) ctx.health.ok(DATAPATH_PLACEHOLDER_NOTE);
+        return { datapath: seams.datapath ?? new NoDatapath() };
+      },
+    },
+    {
+      name: 'metrics',
+      provides: ['metrics'],
+      needs: ['ipam', 'policyRepository'],
+      async start(ctx) {
+        const { createAgentMetrics } = await import('./metrics.js');
+        const metrics = await createAgentMetrics({ tables, health, ipam: ctx.get('ipam'), policy: ctx.get('policyRepository') });
+        return { metrics };
+      },
+    },
+    (() => {
+      let reconciler: Reconciler<IpcacheEntry> | undefined;
+      return {
+        name: 'ipcache-sync',
+        provides: ['ipcacheReconciler'],
+        needs: ['metrics'],
+        async start(ctx) {
+          if (!seams.ipcache) {
+            ctx.health.ok('placeholder: kvstore ipcache sync and ipcache map not wired; entries are kept in the agent');
+            return { ipcacheReconciler: undefined };
+          }
+          const metrics = ctx.get<AgentMetrics>('metrics');
+          reconciler = new Reconciler({
+            table: tables.ipcache,
+            operations: seams.ipcache,
+            health: ctx.health,
+            onOperation: (op, outcome) => metrics.mapOperation('cilium_ipcache', op, outcome),
+          });
+          await reconciler.start();
+          return { ipcacheReconciler: reconciler };
+        },
+        stop() {
+          reconciler?.stop();
+        },
+      } satisfies Cell;
+    })(),
+    (() => {
+      let manager: EndpointManager | undefined;
+      let unsubscribe: (() => void) | undefined;
+      return {
+        name: 'endpoint-manager',
+        provides: ['endpoints'],
+        needs: ['ipam', 'identity', 'policyRepository', 'policyResolver', 'datapath', 'metrics', 'ipcacheReconciler'],
+        async start(ctx) {
+          const ipam = ctx.get<Ipam>('ipam');
+          const metrics = ctx.get<AgentMetrics>('metrics');
+          manager = new EndpointManager({
+            stateDir: config.stateDir,
+            tables,
+            identity: ctx.get('identity'),
+            policy: ctx.get('policyResolver'),
+            datapath: ctx.get('datapath'),
+            ipam,
+            ...(config.nodeIP ? { nodeIP: config.nodeIP } : {}),
+            hostAddressing: localNode()['primary-address'],
+            onRegeneration: (outcome, seconds) => metrics.endpointRegeneration(outcome, seconds),
+          });
+          const m = manager;
+          unsubscribe = ctx.get<PolicyRepository>('policyRepository').onChange((rev) => void m.regenerateAll(`policy revision ${rev}`));
+          const restored = await manager.restore();
+          ctx.health.ok(`restored ${restored} endpoint(s) from ${config.stateDir}`);
+          return { endpoints: manager };
+        },
+        async stop() {
+          unsubscribe?.();
+          await manager?.stop();
+        },
+      } satisfies Cell;
+    })(),
+    (() => {
+      let server: FastifyInstance | undefined;
+      return {
+        name: 'metrics-server',
+        needs: ['metrics'],
+        async start(ctx) {
+          if (config.metricsAddress === '') {
+            ctx.health.ok('disabled (metrics-address is empty)');
+            return;
+          }
+          const { serveMetrics } = await import('./metrics.js');
+          const served = await serveMetrics(ctx.get('metrics'), config.metricsAddress);
+          server = served.server;
+          metricsUrl = served.url;
+          ctx.health.ok(`serving ${served.url}`);
+        },
+        async stop() {
+          await server?.close();
+        },
+      } satisfies Cell;
+    })(),
+    (() => {
+      let server: FastifyInstance | undefined;
+      return {
+        name: 'api',
+        needs: ['endpoints', 'ipam', 'identity', 'policyRepository', 'metrics', 'ipcacheReconciler'],
+        async start(ctx) {
+          const { createApiServer, listenUnix } = await import('./api/server.js');
+          const endpoints = ctx.get<EndpointManager>('endpoints');
+          const maps = seams.maps
+            ? seams.maps(tables)
+            : new TableMapInspector(tables, config.bpfRoot, { ipcache: ctx.get<Reconciler<IpcacheEntry> | undefined>('ipcacheReconciler') });
+          server = await createApiServer({
+            config,
+            health,
+            endpoints,
+            ipam: ctx.get('ipam'),
+            identity: ctx.get('identity'),
+            policy: ctx.get('policyRepository'),
+            maps,
+            metrics: ctx.get('metrics'),
+            nodes: () => [localNode(), ...(seams.nodes?.() ?? [])],
+            kvstore: () =>
+              seams.kvstoreStatus?.() ??
+              (config.kvstoreEndpoints.length
+                ? { state: 'Warning', msg: `placeholder: kvstore client not wired (configured: ${config.kvstoreEndpoints.join(',')})` }
+                : { state: 'Disabled', msg: 'no kvstore-endpoints configured' }),
+            hubble: () => ({ state: 'Disabled', msg: 'Hubble server not wired in this build' }),
+            onPolicyEnforcementChange: () => void endpoints.regenerateAll('policy enforcement mode changed'),
+          });
+          await mkdir(dirOf(config.socketPath), { recursive: true, mode: 0o755 });
+          await listenUnix(server, config.socketPath);
+          ctx.health.ok(`serving ${config.socketPath}`);
+        },
+        async stop() {
+          // fastify removes the socket file when it closes a unix listener.
+          await server?.close();
+        },
+      } satisfies Cell;
+    })(),
+  ];
+
+  const hive = new Hive(cells, health);
+  await hive.start();
+  const agent: RunningAgent = {
+    config,
+    health,
+    tables,
+    endpoints: hive.get('endpoints'),
+    stop: () => hive.stop(),
+  };
+  if (metricsUrl) agent.metricsUrl = metricsUrl;
+  return agent;
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
