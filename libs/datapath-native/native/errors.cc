@@ -1,4 +1,5 @@
 // Errors: errno naming and construction of the BpfError class the TypeScript layer registers.
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 
 #include <cerrno>
@@ -16,16 +17,28 @@ struct AddonData {
 };
 
 AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+// libbpf's own error numbers (4000..), e.g. for an ELF file it cannot parse.
+constexpr const char* kLibbpfErrnoNames[] = {"LIBELF", "FORMAT", "KVERSION", "ENDIAN", "INTERNAL", "RELOC", "LOAD",
+                                             "VERIFY", "PROG2BIG", "KVER", "PROGTYPE", "WRNGPID", "INVSEQ", "NLPARSE"};
+
+bool IsLibbpfErrno(int err) { return err >= __LIBBPF_ERRNO__START && err < __LIBBPF_ERRNO__END; }
 }  // namespace
 
 std::string ErrnoName(int err) {
   if (err == kEnotsupp) return "ENOTSUPP";
+  if (IsLibbpfErrno(err)) return std::string("LIBBPF_ERRNO__") + kLibbpfErrnoNames[err - __LIBBPF_ERRNO__START];
   const char* name = strerrorname_np(err);
   return name != nullptr ? name : "E" + std::to_string(err);
 }
 
 std::string ErrnoText(int err) {
   if (err == kEnotsupp) return "Operation not supported";
+  if (IsLibbpfErrno(err)) {
+    char buf[128];
+    libbpf_strerror(err, buf, sizeof(buf));
+    return buf;
+  }
   return std::strerror(err);
 }
 
