@@ -33,6 +33,14 @@ export interface AllocationResult {
   isNew: boolean;
 }
 
+/** Transaction outcomes, for metrics and for seeing contention. */
+export interface AllocatorStats {
+  created: number;
+  createConflicts: number;
+  referenced: number;
+  referenceConflicts: number;
+}
+
 interface Reference {
   identity: Identity;
   refs: number;
@@ -50,6 +58,7 @@ export class IdentityAllocator {
   private readonly minId: number;
   private readonly maxId: number;
   private readonly stopRestoring: () => void;
+  readonly stats: AllocatorStats = { created: 0, createConflicts: 0, referenced: 0, referenceConflicts: 0 };
 
   constructor(
     private readonly kv: Kvstore,
@@ -180,7 +189,11 @@ export class IdentityAllocator {
           [{ kind: 'put', key: valueKey(labelString, node), value: String(id), leased: true }],
           [{ kind: 'get', key: labelsKey(labelString) }],
         );
-        if (res.succeeded) return { identity: this.globalIdentity(id, labelString), isNew: false };
+        if (res.succeeded) {
+          this.stats.referenced++;
+          return { identity: this.globalIdentity(id, labelString), isNew: false };
+        }
+        this.stats.referenceConflicts++;
         // Collected meanwhile, or the labels key was never ours to trust: read it afresh.
         knownId = parseId(res.ranges[0]?.[0]?.value);
         if (knownId === id) knownId = undefined;
@@ -199,7 +212,11 @@ export class IdentityAllocator {
           ],
           [{ kind: 'get', key: labelsKey(labelString) }],
         );
-        if (res.succeeded) return { identity: this.globalIdentity(id, labelString), isNew: true };
+        if (res.succeeded) {
+          this.stats.created++;
+          return { identity: this.globalIdentity(id, labelString), isNew: true };
+        }
+        this.stats.createConflicts++;
         knownId = parseId(res.ranges[0]?.[0]?.value);
         if (knownId === undefined) taken.add(id); // the id was someone else's
         continue; // no back-off: the failed transaction told us what to do next

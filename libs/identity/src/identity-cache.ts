@@ -6,7 +6,7 @@ import { ID_PREFIX, parseIdKey } from './identity-keys.js';
 import type { Kvstore } from './kvstore.js';
 import { canonicalLabels, parseLabelString, type LabelSet } from './labels.js';
 import { watchPrefix, type KvEvent, type PrefixWatch } from './prefix-watch.js';
-import { lookupReservedById, lookupReservedByLabels } from './reserved-identities.js';
+import { lookupReservedById, lookupReservedByLabelString } from './reserved-identities.js';
 
 export class IdentityCache {
   private readonly byId = new Map<number, Identity>();
@@ -39,7 +39,7 @@ export class IdentityCache {
 
   lookupByLabels(labels: LabelSet | string): Identity | undefined {
     const labelString = typeof labels === 'string' ? labels : canonicalLabels(labels);
-    const reserved = lookupReservedByLabels(parseLabelString(labelString));
+    const reserved = lookupReservedByLabelString(labelString);
     if (reserved) return reservedIdentity(reserved.id, reserved.labels);
     return this.byLabels.get(labelString);
   }
@@ -119,7 +119,14 @@ export class IdentityCache {
   }
 }
 
+const reservedIdentities = new Map<number, Identity>();
+
 function reservedIdentity(id: number, labels: string[]): Identity {
-  const labelString = canonicalLabels(labels);
-  return { id, labels: parseLabelString(labelString), labelString, scope: 'reserved' };
+  let identity = reservedIdentities.get(id);
+  if (!identity) {
+    const labelString = canonicalLabels(labels);
+    identity = Object.freeze({ id, labels: parseLabelString(labelString), labelString, scope: 'reserved' as const });
+    reservedIdentities.set(id, identity);
+  }
+  return identity;
 }

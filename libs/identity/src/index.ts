@@ -11,6 +11,7 @@ export {
   reservedIdentities,
   lookupReservedById,
   lookupReservedByLabels,
+  lookupReservedByLabelString,
   isReservedIdentity,
   isLocalIdentity,
 } from './reserved-identities.js';
@@ -23,7 +24,7 @@ export { PrefixWatch, watchPrefix } from './prefix-watch.js';
 export type { KvEvent, KvEventHandler } from './prefix-watch.js';
 export { IdentityCache } from './identity-cache.js';
 export { IdentityAllocator } from './allocator.js';
-export type { AllocatorOptions, AllocationResult } from './allocator.js';
+export type { AllocatorOptions, AllocationResult, AllocatorStats } from './allocator.js';
 export { collectGarbage } from './gc.js';
 export type { GcOptions, GcResult, GcMark } from './gc.js';
 export { IPCacheSync, IPCACHE_PREFIX } from './ipcache-sync.js';

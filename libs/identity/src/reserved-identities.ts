@@ -66,6 +66,11 @@ export function lookupReservedByLabels(labels: LabelSet): ReservedIdentityInfo |
   return byLabels.get(canonicalLabels(labels));
 }
 
+/** As `lookupReservedByLabels`, for a label string already in canonical form. */
+export function lookupReservedByLabelString(labelString: string): ReservedIdentityInfo | undefined {
+  return byLabels.get(labelString);
+}
+
 export function isReservedIdentity(id: number): boolean {
   return id >= 0 && id < MIN_CLUSTER_IDENTITY;
 }
