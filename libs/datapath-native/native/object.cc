@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -104,8 +105,9 @@ std::vector<uint8_t> EncodeConstant(Napi::Env env, const std::string& subject, c
     }
   } else if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
-    if (d != static_cast<double>(static_cast<int64_t>(d)) && !(d >= 0 && d == static_cast<double>(static_cast<uint64_t>(d))))
-      ThrowBpfError(env, "set_constant", subject, EINVAL, "number must be an integer");
+    if (!std::isfinite(d) || std::trunc(d) != d) ThrowBpfError(env, "set_constant", subject, EINVAL, "number must be an integer");
+    if (d < -9223372036854775808.0 || d >= 18446744073709551616.0)
+      ThrowBpfError(env, "set_constant", subject, ERANGE, "number does not fit in 64 bits");
     negative = d < 0;
     raw = negative ? static_cast<uint64_t>(static_cast<int64_t>(d)) : static_cast<uint64_t>(d);
   } else {

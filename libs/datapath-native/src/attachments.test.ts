@@ -42,6 +42,13 @@ describe('tc attachments (clsact, direct action)', () => {
     expect(listTcAttachments(ingress.ifindex, { netns: ns.path })).toEqual([]);
   });
 
+  it('detach after the namespace was deleted is a no-op', () => {
+    const { ns, veth, obj } = setup();
+    const link = obj.program('tc_pass').attachTc(veth.a, 'ingress', { netns: ns.path });
+    run('ip', ['netns', 'del', ns.name]);
+    expect(() => link.detach()).not.toThrow();
+  });
+
   it('the interface is looked up in the namespace given, not in the caller\'s', () => {
     const { ns, veth, obj } = setup();
     const err = catchBpfError(() => obj.program('tc_pass').attachTc(veth.a, 'ingress'));

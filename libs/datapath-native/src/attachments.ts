@@ -1,5 +1,6 @@
-import { binding, bpfError, fdFinalizer } from './native.js';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { binding, bpfError, fdFinalizer } from './native.js';
 
 export type TcDirection = 'ingress' | 'egress';
 export type XdpMode = 'native' | 'generic';
@@ -35,8 +36,13 @@ export class TcLink {
     readonly netns: string | undefined,
   ) {}
 
+  /** Also a no-op when the interface or its namespace is gone (and the attachment with it). */
   detach(): void {
     if (!this.#attached) return;
+    if (namespaceGone(this.netns)) {
+      this.#attached = false;
+      return;
+    }
     binding.tcDetach(this.ifindex, this.direction, this.priority, this.handle, this.netns ?? '');
     this.#attached = false;
   }
@@ -53,8 +59,13 @@ export class XdpLink {
     readonly netns: string | undefined,
   ) {}
 
+  /** Also a no-op when the interface or its namespace is gone (and the attachment with it). */
   detach(): void {
     if (!this.#attached) return;
+    if (namespaceGone(this.netns)) {
+      this.#attached = false;
+      return;
+    }
     binding.xdpDetach(this.ifindex, this.mode, this.netns ?? '');
     this.#attached = false;
   }
@@ -85,6 +96,10 @@ export class CgroupLink {
       this.#progFd = -1;
     }
   }
+}
+
+function namespaceGone(netns: string | undefined): boolean {
+  return netns !== undefined && !existsSync(netns);
 }
 
 export function listTcAttachments(iface: string | number, opts: NetnsOption = {}): TcAttachmentInfo[] {

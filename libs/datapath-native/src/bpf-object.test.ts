@@ -39,6 +39,10 @@ describe('BpfObject.load', () => {
     expect(unknown.message).toBe(`set_constant(${path}:verdikt): ENOENT No such file or directory (no const volatile variable of that name in .rodata)`);
     expect(catchBpfError(() => BpfObject.load(path, { constants: { dst_mac_first_byte: 256 } })).code).toBe('ERANGE');
     expect(catchBpfError(() => BpfObject.load(path, { constants: { verdict: Buffer.alloc(2) } })).message).toContain('Buffer is 2 bytes, the variable is 4');
+    expect(catchBpfError(() => BpfObject.load(path, { constants: { verdict: 1.5 } })).message).toContain('number must be an integer');
+    // Negative numbers are written as two's complement of the variable's size.
+    const minusOne = scratch.closeLater(BpfObject.load(path, { constants: { verdict: -1 } }));
+    expect(minusOne.program('tc_verdict').testRun({ data: packet() }).retval).toBe(0xffffffff);
   });
 
   it('maxEntries resizes a map before load', () => {

@@ -2,7 +2,7 @@
 // order by cleanup(), which runs every step even when one fails.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** A compiled test program: test/bpf/<name>.bpf.c -> build/test-bpf/<name>.o */
@@ -35,7 +35,8 @@ export class Scratch {
   netns(): Netns {
     const name = `ctsdn-${randomSuffix()}`;
     run('ip', ['netns', 'add', name]);
-    this.defer(() => run('ip', ['netns', 'del', name]));
+    // A test may delete it itself (to see what happens to attachments); then there is nothing to do.
+    this.defer(() => existsSync(`/var/run/netns/${name}`) && run('ip', ['netns', 'del', name]));
     run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     return { name, path: `/var/run/netns/${name}` };
   }
