@@ -49,7 +49,7 @@ export function parsePolicies(text: string, options: ParseOptions = {}): ParseRe
     if (doc.errors.length > 0) {
       documents.push({
         index: String(i),
-        errors: doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${e.message.split('\n')[0] ?? ''}` })),
+        errors: doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}` })),
       });
       return;
     }
