@@ -102,4 +102,27 @@ describe('IdentityAllocator', () => {
     expect((await a.kv.list('cilium/state/identities/v1/id/')).pairs.some((p) => p.value.includes('cidr:'))).toBe(false);
     expect(b.cache.lookupById(16777217)).toBeUndefined();
   });
+
+  it('announces local identities to subscribers and frees them on the last release', async () => {
+    const events: IdentityChangeEvent[] = [];
+    const unsubscribe = a.cache.onChange((e) => events.push(e));
+    const labels = ['cidr:192.0.2.0/24'];
+    const { identity } = await a.allocator.allocate(labels);
+    expect(await a.allocator.release(labels)).toBe(true);
+    unsubscribe();
+    expect(events).toEqual([
+      { kind: 'upsert', id: identity.id, labels: ['cidr:192.0.2.0/24='] },
+      { kind: 'delete', id: identity.id, labels: ['cidr:192.0.2.0/24='] },
+    ]);
+    expect(a.cache.lookupById(identity.id)).toBeUndefined();
+  });
+
+  it('keeps the reference when a release and a new allocation on the node overlap', async () => {
+    const labels = ['k8s:app=flapping'];
+    const { identity } = await a.allocator.allocate(labels);
+    const [released, again] = await Promise.all([a.allocator.release(labels), a.allocator.allocate(labels)]);
+    expect(released).toBe(true);
+    expect(again.identity.id).toBe(identity.id);
+    expect((await a.kv.get(valueKey(identity.labelString, 'node-a')))?.value).toBe(String(identity.id));
+  });
 });

@@ -12,7 +12,7 @@ import { idKey, labelsKey, valueKey } from './identity-keys.js';
 import type { Kvstore } from './kvstore.js';
 import { canonicalLabels, needsLocalIdentity, parseLabelString, type LabelSet } from './labels.js';
 import {
-  lookupReservedByLabels,
+  lookupReservedByLabelString,
   MAX_CLUSTER_IDENTITY,
   MAX_LOCAL_IDENTITY,
   MIN_CLUSTER_IDENTITY,
@@ -78,7 +78,7 @@ export class IdentityAllocator {
   /** Resolves labels to an identity and takes a reference on it for this node. */
   async allocate(labels: LabelSet): Promise<AllocationResult> {
     const labelString = canonicalLabels(labels);
-    const reserved = lookupReservedByLabels(labels);
+    const reserved = lookupReservedByLabelString(labelString);
     if (reserved) {
       const identity = this.cache.lookupById(reserved.id)!;
       return { identity, isNew: false };
@@ -111,7 +111,7 @@ export class IdentityAllocator {
    */
   async release(labels: LabelSet): Promise<boolean> {
     const labelString = canonicalLabels(labels);
-    if (lookupReservedByLabels(labels)) return false;
+    if (lookupReservedByLabelString(labelString)) return false;
     const local = this.localIds.get(labelString);
     if (local) {
       if (--local.refs > 0) return false;

@@ -33,3 +33,4 @@ export { NodeRegistry, NODES_PREFIX } from './node-registry.js';
 export type { NodeRegistration, NodeInfo, NodeJson, NodeEvent, NodeAddressType } from './node-registry.js';
 export { SharedStore } from './shared-store.js';
 export type { SharedStoreEvent, Codec } from './shared-store.js';
+export { HEARTBEAT_KEY, HEARTBEAT_INTERVAL_MS, startHeartbeat, HeartbeatMonitor } from './heartbeat.js';
