@@ -59,11 +59,11 @@ std::string VerifierLog(const std::string& captured) {
   return captured.substr(b, e == std::string::npos ? std::string::npos : e - b);
 }
 
-std::string LastLine(const std::string& captured) {
-  std::string s = captured;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  size_t nl = s.rfind('\n');
-  s = nl == std::string::npos ? s : s.substr(nl + 1);
+// libbpf's first warning names the cause (the map or program that failed); later ones only
+// say that the object failed.
+std::string FirstWarning(const std::string& captured) {
+  size_t nl = captured.find('\n');
+  std::string s = captured.substr(0, nl);
   if (s.rfind("libbpf: ", 0) == 0) s = s.substr(8);
   return s;
 }
@@ -199,7 +199,7 @@ Napi::Value ObjectLoad(const Napi::CallbackInfo& info) {
   if (!pinRoot.empty()) openOpts.pin_root_path = pinRoot.c_str();
   errno = 0;
   ObjectPtr obj(bpf_object__open_file(path.c_str(), &openOpts));
-  if (!obj) ThrowBpfError(env, "bpf_object__open_file", path, errno != 0 ? errno : EINVAL, LastLine(capture.text));
+  if (!obj) ThrowBpfError(env, "bpf_object__open_file", path, errno != 0 ? errno : EINVAL, FirstWarning(capture.text));
 
   // bpf_map__reuse_fd renames a map after the one it reuses; JS knows maps by their ELF names.
   std::vector<std::string> elfNames;
@@ -244,7 +244,7 @@ Napi::Value ObjectLoad(const Napi::CallbackInfo& info) {
   if (ret != 0) {
     int err = ErrFromRet(ret);
     std::string log = VerifierLog(capture.text);
-    ThrowBpfError(env, "bpf_object__load", path, err, log.empty() ? LastLine(capture.text) : "", log);
+    ThrowBpfError(env, "bpf_object__load", path, err, FirstWarning(capture.text), log);
   }
 
   // Every program and map gets its own duplicate fd; until they are handed to JS they are owned

@@ -119,8 +119,15 @@ describe('BpfObject errors', () => {
   it('a program the verifier rejects carries the verifier log', () => {
     const path = testObject('out-of-bounds');
     const err = catchBpfError(() => BpfObject.load(path));
-    expect(err.message).toBe(`bpf_object__load(${path}): EACCES Permission denied`);
+    expect(err.message).toBe(`bpf_object__load(${path}): EACCES Permission denied (prog 'tc_unchecked_read': BPF program load failed: Permission denied)`);
     expect(err.verifierLog).toContain('invalid access to packet');
+  });
+
+  it('a map the kernel refuses to create is named', () => {
+    const err = catchBpfError(() => BpfObject.load(testObject('tail-call'), { maxEntries: { jump_table: 0 } }));
+    expect(err.code).toBe('EINVAL');
+    expect(err.message).toContain('jump_table');
+    expect(err.verifierLog).toBeUndefined();
   });
 
   it('asking for a program or map that is not there names the object and what it has', () => {
