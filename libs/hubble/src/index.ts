@@ -28,3 +28,5 @@ export {
   traceObservationPointName,
   traceObservationPointNames,
 } from './monitor/monitor-api.js';
+export { FlowBuilder, type DatapathEvent, type EndpointInfo, type FlowBuilderOptions, type FlowLookups } from './parser/flow-builder.js';
+export { decodePacket, type DecodedPacket } from './parser/packet-decoder.js';
