@@ -2,7 +2,6 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
-#include <vector>
 
 #include "common.h"
 
@@ -10,35 +9,39 @@ namespace dpn {
 
 namespace {
 
-// progTestRun(fd, data, ctx | null, repeat, dataOutSize, subject) -> { retval, data, ctx?, durationNs }
+// progTestRun(fd, data, ctx | null, repeat, dataOut, ctxOut | null, results, subject): the packet and
+// context come back in the caller's reusable Buffers, and retval, data size out, ctx size out and
+// duration in `results` (a Uint32Array of 4), because creating Buffers and objects in native code
+// costs more than the run itself.
 Napi::Value ProgTestRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto data = ArgBuffer(info, 1);
-  bool hasCtx = info[2].IsBuffer();
-  std::vector<uint8_t> dataOut(ArgU32(info, 4));
-  std::vector<uint8_t> ctxOut;
+  auto dataOut = ArgBuffer(info, 4);
+  if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[6].As<Napi::Uint32Array>().ElementLength() < 4)
+    throw Napi::TypeError::New(env, "results must be a Uint32Array of 4");
+  auto results = info[6].As<Napi::Uint32Array>();
   LIBBPF_OPTS(bpf_test_run_opts, opts);
   opts.data_in = data.Data();
   opts.data_size_in = static_cast<__u32>(data.Length());
-  opts.data_out = dataOut.data();
-  opts.data_size_out = static_cast<__u32>(dataOut.size());
+  opts.data_out = dataOut.Data();
+  opts.data_size_out = static_cast<__u32>(dataOut.Length());
   opts.repeat = ArgInt(info, 3);
-  if (hasCtx) {
+  if (info[2].IsBuffer()) {
     auto ctx = info[2].As<Napi::Buffer<uint8_t>>();
-    ctxOut.resize(ctx.Length());
+    auto ctxOut = ArgBuffer(info, 5);
     opts.ctx_in = ctx.Data();
     opts.ctx_size_in = static_cast<__u32>(ctx.Length());
-    opts.ctx_out = ctxOut.data();
-    opts.ctx_size_out = static_cast<__u32>(ctxOut.size());
+    opts.ctx_out = ctxOut.Data();
+    opts.ctx_size_out = static_cast<__u32>(ctxOut.Length());
   }
   int ret = bpf_prog_test_run_opts(ArgInt(info, 0), &opts);
-  if (ret != 0) ThrowBpfError(env, "bpf_prog_test_run_opts", Subject(info, 5), ErrFromRet(ret));
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("retval", Napi::Number::New(env, opts.retval));
-  result.Set("data", Napi::Buffer<uint8_t>::Copy(env, dataOut.data(), opts.data_size_out));
-  if (hasCtx) result.Set("ctx", Napi::Buffer<uint8_t>::Copy(env, ctxOut.data(), opts.ctx_size_out));
-  result.Set("durationNs", Napi::Number::New(env, opts.duration));
-  return result;
+  if (ret != 0) ThrowBpfError(env, "bpf_prog_test_run_opts", Subject(info, 7), ErrFromRet(ret));
+  results[0] = opts.retval;
+  results[1] = opts.data_size_out;
+  results[2] = opts.ctx_size_out;
+  results[3] = opts.duration;
+  return env.Undefined();
 }
 
 // progInfo(fd, subject) -> { id, name, type }

@@ -80,6 +80,20 @@ describe('BpfObject.load', () => {
     expect(byPath.map('ctsdn_runs').id).toBe(shared.id);
   });
 
+  it('programs and maps pin to bpffs and unpin again', () => {
+    const dir = scratch.pinDir();
+    mkdirSync(dir);
+    const obj = scratch.closeLater(BpfObject.load(testObject('verdict')));
+    obj.program('tc_verdict').pin(join(dir, 'prog'));
+    const map = obj.map('ctsdn_runs');
+    map.pin(join(dir, 'map'));
+    expect(BpfMap.openPinned(join(dir, 'map')).id).toBe(map.id);
+    expect(existsSync(join(dir, 'prog'))).toBe(true);
+    map.unpin(join(dir, 'map'));
+    expect(existsSync(join(dir, 'map'))).toBe(false);
+    expect(() => map.pin(join(dir, 'prog'))).toThrow(`bpf_obj_pin(ctsdn_runs -> ${join(dir, 'prog')}): EEXIST File exists`);
+  });
+
   it('prog_array: setProgram makes the tail call land', () => {
     const obj = scratch.closeLater(BpfObject.load(testObject('tail-call')));
     const entry = obj.program('tail_entry');

@@ -33,6 +33,9 @@ export interface XdpAttachOptions extends NetnsOption {
   mode?: XdpMode;
 }
 
+// Filled by every test run; read straight after, so one is enough (JS is single-threaded).
+const runResults = new Uint32Array(4);
+
 /** A loaded program, owned through its own file descriptor. */
 export class BpfProgram {
   readonly name: string;
@@ -58,8 +61,13 @@ export class BpfProgram {
   testRun(opts: TestRunOptions): TestRunResult {
     const repeat = opts.repeat ?? 1;
     const dataOutSize = opts.dataOutSize ?? opts.data.length + 256;
-    const r = binding.progTestRun(this.fd, opts.data, opts.ctx ?? null, repeat, dataOutSize, this.name);
-    return r.ctx === undefined ? { retval: r.retval, data: r.data, durationNs: r.durationNs } : r;
+    const dataOut = Buffer.allocUnsafe(dataOutSize);
+    const ctxOut = opts.ctx === undefined ? null : Buffer.alloc(opts.ctx.length);
+    binding.progTestRun(this.fd, opts.data, opts.ctx ?? null, repeat, dataOut, ctxOut, runResults, this.name);
+    const [retval = 0, dataSize = 0, ctxSize = 0, durationNs = 0] = runResults;
+    const result: TestRunResult = { retval, data: dataOut.subarray(0, dataSize), durationNs };
+    if (ctxOut !== null) result.ctx = ctxOut.subarray(0, ctxSize);
+    return result;
   }
 
   attachTc(iface: string | number, direction: TcDirection, opts: TcAttachOptions = {}): TcLink {

@@ -27,13 +27,6 @@ export interface NativeLoadOptions {
   reuseMaps?: Record<string, number | string>;
 }
 
-export interface NativeTestRunResult {
-  retval: number;
-  data: Buffer;
-  ctx?: Buffer;
-  durationNs: number;
-}
-
 export interface NativeTcAttachment {
   ifindex: number;
   direction: 'ingress' | 'egress';
@@ -89,7 +82,8 @@ export interface NativeBinding {
   mapUpdateBatch(fd: number, keys: Buffer, values: Buffer, count: number, keySize: number, valueBytes: number, flags: number, subject: string): void;
   mapDeleteBatch(fd: number, keys: Buffer, count: number, keySize: number, subject: string): number;
 
-  progTestRun(fd: number, data: Buffer, ctx: Buffer | null, repeat: number, dataOutSize: number, subject: string): NativeTestRunResult;
+  /** Fills dataOut/ctxOut and results = [retval, dataSizeOut, ctxSizeOut, durationNs]. */
+  progTestRun(fd: number, data: Buffer, ctx: Buffer | null, repeat: number, dataOut: Buffer, ctxOut: Buffer | null, results: Uint32Array, subject: string): void;
   progInfo(fd: number, subject: string): { id: number; name: string };
 
   tcAttach(progFd: number, iface: string | number, direction: string, priority: number, handle: number, netns: string, subject: string): { ifindex: number; priority: number; handle: number };
