@@ -135,6 +135,7 @@ describe('BpfMap element operations', () => {
     const map = create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 });
     map.update(u32(1), u32(1));
     expect(() => map.update(u32(2), u32(2))).toThrow(`bpf_map_update_elem(hash map ${map.id}): E2BIG`);
+    expect(map.info().name).toBe('');
   });
 
   it('close is idempotent and later use fails with EBADF', () => {

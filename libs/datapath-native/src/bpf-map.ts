@@ -113,7 +113,7 @@ export class BpfMap {
   }
 
   info(): MapInfo {
-    const d = binding.mapInfo(this.fd, this.#subject);
+    const d = binding.mapInfo(this.fd, this.name);
     return { name: d.name, type: d.type, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags, id: d.id };
   }
 

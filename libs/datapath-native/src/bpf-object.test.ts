@@ -87,7 +87,7 @@ describe('BpfObject.load', () => {
     obj.program('tc_verdict').pin(join(dir, 'prog'));
     const map = obj.map('ctsdn_runs');
     map.pin(join(dir, 'map'));
-    expect(BpfMap.openPinned(join(dir, 'map')).id).toBe(map.id);
+    expect(scratch.closeLater(BpfMap.openPinned(join(dir, 'map'))).id).toBe(map.id);
     expect(existsSync(join(dir, 'prog'))).toBe(true);
     map.unpin(join(dir, 'map'));
     expect(existsSync(join(dir, 'map'))).toBe(false);
