@@ -166,6 +166,8 @@ export class Kvstore {
       },
     });
     this.leaseReady = this.acquireLease();
+    // Rejects only when closed before a lease was granted; nobody may be waiting then.
+    this.leaseReady.catch(() => undefined);
   }
 
   status(): KvstoreStatus {
@@ -318,6 +320,7 @@ export class Kvstore {
     this.setStatus({ state: 'reconnecting', lastError: `lease lost: ${describe(err)}`, retryInMs: this.retryInitialMs });
     if (old) old.removeAllListeners('lost');
     this.leaseReady = this.acquireLease(true);
+    this.leaseReady.catch(() => undefined);
   }
 
   private async acquireLease(restore = false): Promise<string> {

@@ -110,6 +110,14 @@ export class PrefixWatch {
     watcher.on('connecting', (request) => {
       (request as { start_revision?: string }).start_revision = String(this.revision + 1);
     });
+    watcher.on('connected', (res: IWatchResponse) => {
+      // etcd behind our revision lost its data (restored or replaced): what we mirror is stale.
+      if (this.watcher === watcher && Number(res.header.revision) < this.revision) {
+        this.watcher = undefined;
+        void watcher.cancel().catch(() => undefined);
+        setTimeout(() => void this.relist(), 50);
+      }
+    });
     watcher.on('data', (res: IWatchResponse) => this.apply(res));
     watcher.on('error', () => {
       // Cancelled by etcd, typically because our revision was compacted: list again.

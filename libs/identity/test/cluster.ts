@@ -31,11 +31,15 @@ export async function startNode(
   };
 }
 
-/** Polls until `check` passes; for state that arrives through a watch. */
-export async function eventually<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+/** Polls until `check` returns something other than undefined or false: for state that arrives
+ * through a watch, or that etcd changes on its own (lease expiry). */
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
     await new Promise((r) => setTimeout(r, 25));

@@ -71,9 +71,7 @@ describe('etcd faults', () => {
       const leaseBefore = (await observer.kv.get(ref))?.lease;
       expect(leaseBefore).toBeDefined();
       proxy.cut();
-      const deadline = Date.now() + 15_000;
-      while ((await observer.kv.get(ref)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(await observer.kv.get(ref)).toBeUndefined();
+      await eventually(async () => (await observer.kv.get(ref)) === undefined, 15_000);
       // The operator collects the now unreferenced identity meanwhile.
       const marks = new Map();
       await collectGarbage(observer.kv, { graceMs: 0, marks });
@@ -81,14 +79,9 @@ describe('etcd faults', () => {
       // Still answered from the cache while cut off.
       expect(node.cache.lookupByLabels(['k8s:app=partitioned'])?.id).toBe(identity.id);
       proxy.restore();
-      let restored = await observer.kv.get(ref);
-      const back = Date.now() + 20_000;
-      while (!restored && Date.now() < back) {
-        await new Promise((r) => setTimeout(r, 200));
-        restored = await observer.kv.get(ref);
-      }
-      expect(restored?.value).toBe(String(identity.id));
-      expect(restored?.lease).not.toBe(leaseBefore);
+      const restored = await eventually(() => observer.kv.get(ref), 20_000);
+      expect(restored.value).toBe(String(identity.id));
+      expect(restored.lease).not.toBe(leaseBefore);
       // This node's endpoints still use the id, so it was re-created with the same number.
       expect((await observer.kv.get(idKey(identity.id)))?.value).toBe(identity.labelString);
       expect((await observer.kv.get(labelsKey(identity.labelString)))?.value).toBe(String(identity.id));
@@ -96,6 +89,34 @@ describe('etcd faults', () => {
       await node.close();
       await observer.close();
       await proxy.close();
+    }
+  });
+
+  it('etcd replaced by an empty one: identities, references and leased keys are re-created, the cache relists', async () => {
+    const node = await startNode(etcd.endpoint, 'node-w', { leaseTtlSeconds: 5, retryMaxMs: 500 });
+    try {
+      const { identity } = await node.allocator.allocate(['k8s:app=survivor']);
+      await node.kv.putOwned('cilium/state/nodes/v1/default/node-w', '{}');
+      await eventually(() => node.cache.lookupById(identity.id));
+      await etcd.wipe();
+      // Still known locally while etcd is empty.
+      expect(node.cache.lookupByLabels(['k8s:app=survivor'])?.id).toBe(identity.id);
+      // The keep-alive finds the lease gone; the node puts back everything it owns.
+      const ref = await eventually(() => node.kv.get(valueKey(identity.labelString, 'node-w')), 20_000);
+      expect(ref.value).toBe(String(identity.id));
+      expect((await node.kv.get(idKey(identity.id)))?.value).toBe(identity.labelString);
+      expect(await node.kv.get('cilium/state/nodes/v1/default/node-w')).toBeDefined();
+      // New allocations elsewhere reach this node's cache again.
+      const other = await startNode(etcd.endpoint, 'node-x');
+      try {
+        const fresh = await other.allocator.allocate(['k8s:app=after-wipe']);
+        await eventually(() => node.cache.lookupById(fresh.identity.id));
+        expect(fresh.identity.id).not.toBe(identity.id);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await node.close();
     }
   });
 });

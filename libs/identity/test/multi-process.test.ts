@@ -61,11 +61,7 @@ describe('allocators in separate processes', () => {
     expect(await observer.kv.get(valueKey(labels, 'doomed'))).toBeDefined();
     await node.kill();
     // TTL 2 s: etcd expires the lease a few seconds after the last keep-alive.
-    const deadline = Date.now() + 15_000;
-    while ((await observer.kv.get(valueKey(labels, 'doomed'))) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(await observer.kv.get(valueKey(labels, 'doomed'))).toBeUndefined();
+    await eventually(async () => (await observer.kv.get(valueKey(labels, 'doomed'))) === undefined, 15_000);
     // Identities carry no lease: only the garbage collector removes them.
     expect((await observer.kv.get(idKey(id)))?.value).toBe(labels);
   });

@@ -117,6 +117,13 @@ export class EtcdServer {
     this.process = undefined;
   }
 
+  /** Kills etcd and starts it again with an empty data dir: every key, lease and revision gone. */
+  async wipe(): Promise<void> {
+    await this.stop();
+    await rm(this.dataDir, { recursive: true, force: true });
+    await this.start();
+  }
+
   async destroy(): Promise<void> {
     try {
       await this.stop();
