@@ -187,7 +187,7 @@ Napi::Object MapDescriptor(Napi::Env env, const std::string& name, int fd) {
   return d;
 }
 
-// objectLoad(path, { constants, pinRoot, maxEntries, reuseMaps: {name: fd|path} })
+// objectLoad(path, { constants, pinRoot, maxEntries, reuseMaps: {name: fd|path}, innerMaps: {name: fd} })
 Napi::Value ObjectLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0);
@@ -236,6 +236,16 @@ Napi::Value ObjectLoad(const Napi::CallbackInfo& info) {
       // libbpf duplicates the fd, so the pinned one we opened is closed when `pinned` goes.
       int ret = bpf_map__reuse_fd(map, fd);
       if (ret != 0) ThrowBpfError(env, "bpf_map__reuse_fd", path + ":" + name, ErrFromRet(ret));
+    }
+  }
+  if (opts.Get("innerMaps").IsObject()) {
+    Napi::Object inner = opts.Get("innerMaps").As<Napi::Object>();
+    Napi::Array names = inner.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      bpf_map* outer = FindMap(env, obj.get(), path, name, "bpf_map__set_inner_map_fd");
+      int ret = bpf_map__set_inner_map_fd(outer, inner.Get(name).As<Napi::Number>().Int32Value());
+      if (ret != 0) ThrowBpfError(env, "bpf_map__set_inner_map_fd", path + ":" + name, ErrFromRet(ret));
     }
   }
   if (opts.Get("constants").IsObject()) SetConstants(env, obj.get(), path, opts.Get("constants").As<Napi::Object>());

@@ -102,6 +102,28 @@ describe('BpfObject.load', () => {
     expect(entry.testRun({ data: packet() }).retval).toBe(7);
   });
 
+  it('hash_of_maps: a program reads through the inner map put in from TypeScript', () => {
+    const obj = scratch.closeLater(BpfObject.load(testObject('map-in-map')));
+    const program = obj.program('tc_inner_value');
+    expect(program.testRun({ data: packet() }).retval).toBe(100); // no inner map at key 1 yet
+    const inner = scratch.closeLater(BpfMap.create({ type: 'array', name: 'ctsdn_inner', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    inner.update(zero, Buffer.from([42, 0, 0, 0]));
+    obj.map('outer').setInnerMap(1, inner);
+    expect(program.testRun({ data: packet() }).retval).toBe(42);
+    // The inner maps must match the template declared in C (here: 1 entry).
+    const bigger = scratch.closeLater(BpfMap.create({ type: 'array', name: 'ctsdn_inner8', keySize: 4, valueSize: 4, maxEntries: 8 }));
+    expect(() => obj.map('outer').setInnerMap(2, bigger)).toThrow('bpf_map_update_elem(outer): EINVAL');
+  });
+
+  it('innerMaps replaces the inner map template of a map-in-map', () => {
+    const template = scratch.closeLater(BpfMap.create({ type: 'array', name: 'ctsdn_tmpl8', keySize: 4, valueSize: 4, maxEntries: 8 }));
+    const obj = scratch.closeLater(BpfObject.load(testObject('map-in-map'), { innerMaps: { outer: template } }));
+    const inner = scratch.closeLater(BpfMap.create({ type: 'array', name: 'ctsdn_inner8', keySize: 4, valueSize: 4, maxEntries: 8 }));
+    inner.update(zero, Buffer.from([8, 0, 0, 0]));
+    obj.map('outer').setInnerMap(1, inner);
+    expect(obj.program('tc_inner_value').testRun({ data: packet() }).retval).toBe(8);
+  });
+
   it('close is idempotent and closes every program and map', () => {
     const obj = BpfObject.load(testObject('verdict'));
     obj.close();

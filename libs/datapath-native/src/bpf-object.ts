@@ -15,6 +15,9 @@ export interface LoadOptions {
   maxEntries?: Record<string, number>;
   /** Use these open maps (or pinned paths) for the named maps instead of creating new ones. */
   reuseMaps?: Record<string, BpfMap | string>;
+  /** For map-in-map: use this map as the template of the named outer map's inner maps (their
+   *  type, key, value and size must then match it instead of the one declared in C). */
+  innerMaps?: Record<string, BpfMap>;
 }
 
 /** A loaded ELF object: its programs and maps, each with its own fd (libbpf's object is not kept). */
@@ -38,11 +41,14 @@ export class BpfObject {
     for (const [name, source] of Object.entries(options.reuseMaps ?? {})) {
       reuseMaps[name] = typeof source === 'string' ? source : source.fd;
     }
+    const innerMaps: Record<string, number> = {};
+    for (const [name, template] of Object.entries(options.innerMaps ?? {})) innerMaps[name] = template.fd;
     const loaded = binding.objectLoad(path, {
       ...(options.constants === undefined ? {} : { constants: options.constants }),
       ...(options.pinRoot === undefined ? {} : { pinRoot: options.pinRoot }),
       ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
       reuseMaps,
+      innerMaps,
     });
     return new BpfObject(
       path,

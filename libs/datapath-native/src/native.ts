@@ -25,6 +25,7 @@ export interface NativeLoadOptions {
   pinRoot?: string;
   maxEntries?: Record<string, number>;
   reuseMaps?: Record<string, number | string>;
+  innerMaps?: Record<string, number>;
 }
 
 export interface NativeTcAttachment {
