@@ -75,3 +75,7 @@ export { Repository, findL7Conflicts } from './repository.js';
 export type { EnforcementMode, Enforcement, NamedPort, L7PortPolicy, L7SelectorPolicy } from './selector-policy.js';
 export type { PolicyEngineOptions, EndpointPolicy } from './policy-engine.js';
 export { PolicyEngine, defaultProxyPort } from './policy-engine.js';
+export type { ExplainPeer, ExplainRequest, Explanation, SideExplanation, SideOutcome } from './explain.js';
+export { explain, formatExplanation, UnallocatedPeerIdentity } from './explain.js';
+export type { CommandResult, ExplainOfflineRequest } from './cli.js';
+export { validateFiles, explainOffline, parsePeerSpec, parsePortProtocol } from './cli.js';

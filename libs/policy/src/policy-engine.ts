@@ -168,6 +168,26 @@ export class PolicyEngine {
     return out;
   }
 
+  /**
+   * The policy an endpoint with these labels would get, resolved against a private selector cache that
+   * holds only `peers`: exact for lookups of those peers, and invisible to the endpoints' pending changes.
+   * Used by explanations.
+   */
+  evaluate(labels: readonly Label[], peers: readonly IdentityUpdate[], namedPorts: readonly NamedPort[] = []): SelectorPolicy {
+    this.syncRepository();
+    const scratch = new SelectorCache({ dualStack: this.selectorCache.dualStack });
+    scratch.updateIdentities(peers);
+    const idx = new LabelIndex(labels);
+    return new SelectorPolicy(scratch, labels, namedPorts, this.repository.rules(), (r) => selectorMatches(r.subject, idx), this.options);
+  }
+
+  /** The identity the selector cache knows for exactly these labels, if any. */
+  identityOf(labels: readonly Label[]): number | undefined {
+    const key = labelArrayKey(labels);
+    for (const { id, labels: l } of this.selectorCache.allIdentities()) if (labelArrayKey(l) === key) return id;
+    return undefined;
+  }
+
   /** The local identity allocated for a CIDR prefix used in policy, if any. */
   cidrIdentity(prefix: string): number | undefined {
     const p = parsePrefix(prefix);

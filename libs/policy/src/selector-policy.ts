@@ -131,6 +131,12 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
     return lookupMapState(entries, identity, direction, protocol, port);
   }
 
+  /** Whether the peer selector with this key (as in {@link L7SelectorPolicy.selector}) selects `identity`. */
+  selects(selector: string, identity: number): boolean {
+    const cs = this.cache.get(selector);
+    return cs !== undefined && (cs.isWildcard || cs.selects(identity));
+  }
+
   /** Changes accumulated since the last call, from identity updates in the selector cache. */
   takeChanges(): MapStateChanges {
     const c = { adds: this.pendingAdds, deletes: this.pendingDeletes };
