@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfError } from './bpf-error.js';
@@ -110,6 +111,22 @@ describe('cgroup attachments', () => {
     link.detach();
     link.detach();
     expect(listCgroupAttachments(cgroup, 'connect4')).toEqual([]);
+  });
+
+  it('connect4 takes effect for processes in the cgroup, and stops when detached', () => {
+    const cgroup = scratch.cgroup();
+    const obj = scratch.closeLater(BpfObject.load(testObject('basic')));
+    // A shell that joins the cgroup, then connects to a (most likely closed) port on loopback.
+    const connect = (): string => {
+      const r = spawnSync('bash', ['-c', `echo $$ > ${cgroup}/cgroup.procs && exec 3<>/dev/tcp/127.0.0.1/9`], { encoding: 'utf8' });
+      return r.stderr;
+    };
+    expect(connect()).not.toContain('Operation not permitted');
+    const link = obj.program('connect4_deny').attachCgroup(cgroup, 'connect4');
+    scratch.defer(() => link.detach());
+    expect(connect()).toContain('Operation not permitted');
+    link.detach();
+    expect(connect()).not.toContain('Operation not permitted');
   });
 
   it('a missing cgroup directory is named', () => {

@@ -19,4 +19,11 @@ int connect4_allow(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* Refuses every IPv4 connect() from the cgroup: the caller sees EPERM. */
+SEC("cgroup/connect4")
+int connect4_deny(struct bpf_sock_addr *ctx)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
