@@ -56,5 +56,6 @@ describe('host-scope IPAM', () => {
     expect(restarted.allocations()).toEqual({ '10.0.1.2': 'x/a', '10.0.1.3': 'x/b', 'fd00:1::2': 'x/a' });
     expect(await restarted.releaseOwner('x/a')).toEqual(['10.0.1.2', 'fd00:1::2']);
     expect(restarted.count(4)).toBe(1);
+    expect(restarted.capacity(4)).toBe(253n);
   });
 });

@@ -158,6 +158,12 @@ export class Ipam {
     return out;
   }
 
+  /** How many addresses the family's pool can hand out. */
+  capacity(family: IpFamily): bigint {
+    const pool = this.pools.get(family);
+    return pool ? pool.last - pool.first + 1n : 0n;
+  }
+
   count(family: IpFamily): number {
     return this.pools.get(family)?.allocated.size ?? 0;
   }

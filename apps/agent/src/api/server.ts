@@ -204,7 +204,10 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
         allocations,
         ipv4: Object.keys(allocations).filter((ip) => !ip.includes(':')),
         ipv6: Object.keys(allocations).filter((ip) => ip.includes(':')),
-        status: `${ctx.ipam.count(4)} IPv4 addresses allocated from ${ctx.ipam.cidr(4)}${ctx.ipam.cidr(6) ? `, ${ctx.ipam.count(6)} IPv6 from ${ctx.ipam.cidr(6)}` : ''}`,
+        status: ctx.ipam
+          .families()
+          .map((f) => `IPv${f}: ${ctx.ipam.count(f)}/${ctx.ipam.capacity(f)} allocated from ${ctx.ipam.cidr(f)}`)
+          .join(', '),
       },
       hubble: ctx.hubble(),
       'host-routing': { mode: 'Legacy' },
