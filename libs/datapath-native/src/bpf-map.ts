@@ -153,7 +153,8 @@ export class BpfMap {
     }
   }
 
-  /** The whole map with BPF_MAP_LOOKUP_BATCH; map types without batch support are iterated instead. */
+  /** The whole map with BPF_MAP_LOOKUP_BATCH; map types without batch support (lpm_trie, ...) are
+   *  iterated instead. Keys and values are views into one Buffer per call. */
   lookupBatch(opts: { batchSize?: number } = {}): Array<[Buffer, Buffer]> {
     const batch = binding.mapLookupBatch(this.fd, this.keySize, this.valueBytes, opts.batchSize ?? 256, this.#subject);
     if (batch === null) return [...this.entries()];
