@@ -43,6 +43,24 @@ describe('tc attachments (clsact, direct action)', () => {
     expect(listTcAttachments(ingress.ifindex, { netns: ns.path })).toEqual([]);
   });
 
+  it('a dropping program on ingress stops traffic until it is detached', () => {
+    const client = scratch.netns();
+    const server = scratch.netns();
+    const veth = scratch.veth(client, server);
+    run('ip', ['-n', client.name, 'addr', 'add', '192.0.2.9/30', 'dev', veth.a]);
+    run('ip', ['-n', server.name, 'addr', 'add', '192.0.2.10/30', 'dev', veth.b]);
+    const ping = (): boolean =>
+      spawnSync('ip', ['netns', 'exec', client.name, 'ping', '-c', '1', '-W', '1', '192.0.2.10']).status === 0;
+    const obj = scratch.closeLater(BpfObject.load(testObject('basic')));
+
+    expect(ping()).toBe(true);
+    const link = obj.program('tc_drop').attachTc(veth.b, 'ingress', { netns: server.path });
+    scratch.defer(() => link.detach());
+    expect(ping()).toBe(false);
+    link.detach();
+    expect(ping()).toBe(true);
+  });
+
   it('detach after the namespace was deleted is a no-op', () => {
     const { ns, veth, obj } = setup();
     const link = obj.program('tc_pass').attachTc(veth.a, 'ingress', { netns: ns.path });

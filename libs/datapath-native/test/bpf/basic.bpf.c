@@ -7,6 +7,12 @@ int tc_pass(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+SEC("tc")
+int tc_drop(struct __sk_buff *skb)
+{
+	return TC_ACT_SHOT;
+}
+
 SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
 {
