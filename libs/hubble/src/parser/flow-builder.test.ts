@@ -9,8 +9,8 @@ import {
 } from '@cilium-ts/proto';
 import { describe, expect, it } from 'vitest';
 import { FlowPrinter } from '../printer/printer.js';
-import { create } from '@bufbuild/protobuf';
-import { GetFlowsResponseSchema, type Flow } from '@cilium-ts/proto';
+import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { FlowSchema, GetFlowsResponseSchema, type Flow } from '@cilium-ts/proto';
 import { FlowBuilder, type DatapathEvent, type EndpointInfo, type FlowLookups } from './flow-builder.js';
 import { craftPacket } from './test-packets.js';
 
@@ -153,5 +153,16 @@ describe('FlowBuilder', () => {
     expect(a.source?.podName).toBe('a');
     const b = builder.build(event({ sourceEndpointId: 1234, traceReason: 1 }));
     expect(a.destination?.labels).toBe(b.destination?.labels);
+  });
+
+  it('produces complete, valid flow.Flow messages (every field present, binary round trip equal)', () => {
+    const f = builder.build(event({ sourceEndpointId: 1234, traceReason: 1, ifindex: 7 }));
+    const implicit = FlowSchema.members.filter((m) => m.kind === 'oneof' || m.fieldKind !== 'message').map((m) => m.localName);
+    for (const name of implicit) expect(f, name).toHaveProperty(name);
+    const known = new Set(['$typeName', ...FlowSchema.members.map((m) => m.localName)]);
+    expect(Object.keys(f).filter((k) => !known.has(k))).toEqual([]);
+    const decoded = fromBinary(FlowSchema, toBinary(FlowSchema, f));
+    expect(equals(FlowSchema, decoded, f)).toBe(true);
+    expect(decoded.time).toEqual({ $typeName: 'google.protobuf.Timestamp', seconds: 1767226834n, nanos: 567000000 });
   });
 });

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
+  AuthType,
+  DebugCapturePoint,
   EmitterSchema,
-  FlowSchema,
   FlowType,
+  SocketTranslationPoint,
   TraceObservationPoint,
   TraceReason,
   TrafficDirection,
   Verdict,
   type DropReason,
   type Emitter,
+  type Endpoint,
   type Flow,
 } from '@cilium-ts/proto';
 import { MessageType } from '../monitor/monitor-api.js';
@@ -116,11 +118,32 @@ type EndpointInit = {
   podName: string;
   labels: readonly string[];
   clusterName: string;
-  workloads: { name: string; kind: string }[];
+  workloads: readonly { readonly name: string; readonly kind: string }[] | undefined;
 };
+
+// Shared, frozen empty lists: a flow has a dozen repeated fields, mostly empty, and every object a
+// flow holds costs garbage-collection time while the ring keeps it. Flows are immutable once built.
+const noLabels: readonly string[] = Object.freeze([]);
+const none = <T>(): T[] => noLabels as unknown as T[];
+
+// Label arrays are shared between flows (see FlowBuilder); flows are treated as immutable.
+function endpointMessage(e: EndpointInit): Endpoint {
+  return {
+    $typeName: 'flow.Endpoint',
+    ID: e.ID,
+    identity: e.identity,
+    clusterName: e.clusterName,
+    namespace: e.namespace,
+    labels: e.labels as string[],
+    podName: e.podName,
+    workloads: e.workloads && e.workloads.length > 0 ? e.workloads.map((w) => ({ $typeName: 'flow.Workload', name: w.name, kind: w.kind })) : none(),
+  };
+}
 
 // CIDR identities (local scope, bit 24) carry one label per prefix length; keep only the longest.
 const LOCAL_IDENTITY_FLAG = 1 << 24;
+
+const copyOrNone = (names: readonly string[]): string[] => (names.length === 0 ? none<string>() : [...names]);
 
 function sortAndFilterLabels(labels: readonly string[], identity: number): string[] {
   let out = [...labels];
@@ -146,19 +169,32 @@ export class FlowBuilder {
   private readonly identityLabels = new Map<number, readonly string[]>();
   private readonly endpointLabels = new WeakMap<readonly string[], readonly string[]>();
   private readonly emitter: Emitter;
+  private readonly nodeLabels: string[];
 
   constructor(
     private readonly lookups: FlowLookups,
     private readonly options: FlowBuilderOptions,
   ) {
     this.emitter = create(EmitterSchema, { name: 'Hubble', version: options.version ?? '' });
+    this.nodeLabels = options.nodeLabels?.length ? Object.freeze([...options.nodeLabels]) as string[] : none<string>();
+  }
+
+  // Events arrive in bursts within the same second; reuse its BigInt rather than allocate one per flow.
+  private lastSeconds = -1;
+  private lastSecondsBig = 0n;
+  private secondsOf(seconds: number): bigint {
+    if (seconds !== this.lastSeconds) {
+      this.lastSeconds = seconds;
+      this.lastSecondsBig = BigInt(seconds);
+    }
+    return this.lastSecondsBig;
   }
 
   private labelsOfIdentity(identity: number): readonly string[] {
     let labels = this.identityLabels.get(identity);
     if (!labels) {
       const found = this.lookups.lookupIdentity(identity);
-      labels = found ? sortAndFilterLabels(found.labels, identity) : [];
+      labels = found ? sortAndFilterLabels(found.labels, identity) : noLabels;
       if (found) this.identityLabels.set(identity, labels);
     }
     return labels;
@@ -181,7 +217,7 @@ export class FlowBuilder {
         podName: ep.podName,
         labels,
         clusterName: ep.clusterName ?? this.options.clusterName ?? '',
-        workloads: ep.workloads ? ep.workloads.map((w) => ({ name: w.name, kind: w.kind })) : [],
+        workloads: ep.workloads,
       };
     }
     let identity = datapathIdentity;
@@ -195,7 +231,7 @@ export class FlowBuilder {
         podName = entry.podName ?? '';
       }
     }
-    return { ID: 0, identity, namespace, podName, labels: this.labelsOfIdentity(identity), clusterName: '', workloads: [] };
+    return { ID: 0, identity, namespace, podName, labels: this.labelsOfIdentity(identity), clusterName: '', workloads: undefined };
   }
 
   build(event: DatapathEvent): Flow {
@@ -210,7 +246,7 @@ export class FlowBuilder {
     const ip = decoded.ip;
     if (ip && isTrace) {
       if (event.originalSourceIp) ip.source = event.originalSourceIp;
-      (ip as { encrypted?: boolean }).encrypted = (reason & TRACE_REASON_ENCRYPT_MASK) !== 0;
+      ip.encrypted = (reason & TRACE_REASON_ENCRYPT_MASK) !== 0;
     }
 
     let srcIdentity = event.sourceIdentity;
@@ -251,41 +287,64 @@ export class FlowBuilder {
     }
 
     const lookups = this.lookups;
-    const sourceNames = ip && lookups.lookupNames ? lookups.lookupNames(destination.ID, ip.source) : [];
-    const destinationNames = ip && lookups.lookupNames ? lookups.lookupNames(source.ID, ip.destination) : [];
+    const sourceNames = ip && lookups.lookupNames ? copyOrNone(lookups.lookupNames(destination.ID, ip.source)) : none<string>();
+    const destinationNames = ip && lookups.lookupNames ? copyOrNone(lookups.lookupNames(source.ID, ip.destination)) : none<string>();
     const sourceService = ip && lookups.lookupService ? lookups.lookupService(ip.source, decoded.sourcePort) : undefined;
     const destinationService = ip && lookups.lookupService ? lookups.lookupService(ip.destination, decoded.destinationPort) : undefined;
 
     const ifindex = isTrace ? event.ifindex : 0;
-    return create(FlowSchema, {
-      time: timestampFromMs(event.timestamp),
+    const seconds = Math.floor(event.timestamp / 1000);
+    // A literal with every field of flow.Flow rather than create(): create() walks the descriptor
+    // and costs more than the rest of the parser together. flow-builder.test.ts checks that this
+    // stays a valid, complete message.
+    const flow: Flow = {
+      $typeName: 'flow.Flow',
+      time: { $typeName: 'google.protobuf.Timestamp', seconds: this.secondsOf(seconds), nanos: Math.min(999_999_999, Math.round((event.timestamp - seconds * 1000) * 1e6)) },
       uuid: randomUUID(),
       emitter: this.emitter,
       verdict,
       dropReason,
-      dropReasonDesc: dropReason as DropReason,
+      authType: AuthType.DISABLED,
       ethernet: decoded.ethernet,
       IP: ip,
       l4: decoded.l4,
-      source: source as EndpointInit & { labels: string[] },
-      destination: destination as EndpointInit & { labels: string[] },
+      tunnel: undefined,
+      source: endpointMessage(source),
+      destination: endpointMessage(destination),
       Type: FlowType.L3_L4,
       nodeName: this.options.nodeName,
-      nodeLabels: this.options.nodeLabels ? [...this.options.nodeLabels] : [],
-      sourceNames: [...sourceNames],
-      destinationNames: [...destinationNames],
-      isReply,
+      nodeLabels: this.nodeLabels,
+      sourceNames,
+      destinationNames,
+      l7: undefined,
       reply: isReply ?? false,
-      eventType: { type: messageTypes[event.type], subType: event.subType },
-      sourceService,
-      destinationService,
+      eventType: { $typeName: 'flow.CiliumEventType', type: messageTypes[event.type], subType: event.subType },
+      sourceService: sourceService ? { $typeName: 'flow.Service', name: sourceService.name, namespace: sourceService.namespace } : undefined,
+      destinationService: destinationService ? { $typeName: 'flow.Service', name: destinationService.name, namespace: destinationService.namespace } : undefined,
       trafficDirection: direction,
       policyMatchType: pv ? pv.matchType : 0,
       traceObservationPoint: isTrace ? (event.subType === 0 ? TraceObservationPoint.TO_ENDPOINT : (event.subType as TraceObservationPoint)) : TraceObservationPoint.UNKNOWN_POINT,
       traceReason: isTrace ? (traceReasons[reason & ~TRACE_REASON_ENCRYPT_MASK] ?? TraceReason.TRACE_REASON_UNKNOWN) : TraceReason.TRACE_REASON_UNKNOWN,
-      interface: ifindex !== 0 ? { index: ifindex, name: lookups.lookupInterfaceName?.(ifindex) ?? '' } : undefined,
+      file: undefined,
+      dropReasonDesc: dropReason as DropReason,
+      isReply,
+      debugCapturePoint: DebugCapturePoint.DBG_CAPTURE_POINT_UNKNOWN,
+      interface: ifindex !== 0 ? { $typeName: 'flow.NetworkInterface', index: ifindex, name: lookups.lookupInterfaceName?.(ifindex) ?? '' } : undefined,
       proxyPort: isTrace && event.subType === 1 ? (event.proxyPort ?? 0) : 0,
+      traceContext: undefined,
+      sockXlatePoint: SocketTranslationPoint.SOCK_XLATE_POINT_UNKNOWN,
+      socketCookie: 0n,
+      cgroupId: 0n,
       Summary: decoded.summary,
-    });
+      extensions: undefined,
+      egressAllowedBy: none(),
+      ingressAllowedBy: none(),
+      egressDeniedBy: none(),
+      ingressDeniedBy: none(),
+      policyLog: none(),
+      aggregate: undefined,
+      ipTraceId: undefined,
+    };
+    return flow;
   }
 }

@@ -1,24 +1,21 @@
-import { IPVersion } from '@cilium-ts/proto';
+import { IPVersion, type Ethernet, type IP, type Layer4, type TCPFlags } from '@cilium-ts/proto';
 import { formatIPv4, formatIPv6, formatMac } from './address-format.js';
 import { icmpv4TypeCode, icmpv6TypeCode } from './icmp-names.js';
 
-/** What the L2-L4 headers of a captured packet say, in the shape of flow.Flow's fields. */
+/**
+ * What the L2-L4 headers of a captured packet say, as flow.Flow's sub-messages. They are built as
+ * literals rather than with create(): this runs for every datapath event.
+ */
 export interface DecodedPacket {
-  ethernet?: { source: string; destination: string };
-  ip?: { source: string; destination: string; ipVersion: IPVersion };
-  l4?: L4Init;
+  ethernet?: Ethernet;
+  ip?: IP;
+  l4?: Layer4;
   sourcePort: number;
   destinationPort: number;
   /** upstream's Summary: `TCP Flags: SYN, ACK`, `ICMPv4 EchoRequest`, else the last decoded layer's name. */
   summary: string;
 }
 
-export type TcpFlags = { FIN: boolean; SYN: boolean; RST: boolean; PSH: boolean; ACK: boolean; URG: boolean; ECE: boolean; CWR: boolean; NS: boolean };
-
-export type L4Init =
-  | { protocol: { case: 'TCP'; value: { sourcePort: number; destinationPort: number; flags: TcpFlags } } }
-  | { protocol: { case: 'UDP' | 'SCTP'; value: { sourcePort: number; destinationPort: number } } }
-  | { protocol: { case: 'ICMPv4' | 'ICMPv6'; value: { type: number; code: number } } };
 
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
@@ -28,7 +25,16 @@ const PROTO_UDP = 17;
 const PROTO_ICMPV6 = 58;
 const PROTO_SCTP = 132;
 
-function tcpFlagsText(f: TcpFlags): string {
+const ipMessage = (source: string, destination: string, ipVersion: IPVersion): IP => ({
+  $typeName: 'flow.IP',
+  source,
+  sourceXlated: '',
+  destination,
+  ipVersion,
+  encrypted: false,
+});
+
+function tcpFlagsText(f: TCPFlags): string {
   const out: string[] = [];
   if (f.SYN) out.push('SYN');
   if (f.ACK) out.push('ACK');
@@ -51,7 +57,8 @@ function decodeL4(p: Uint8Array, o: number, proto: number, v6: boolean, out: Dec
       const destinationPort = ((p[o + 2] ?? 0) << 8) | (p[o + 3] ?? 0);
       const b12 = p[o + 12] ?? 0;
       const b13 = p[o + 13] ?? 0;
-      const flags: TcpFlags = {
+      const flags: TCPFlags = {
+        $typeName: 'flow.TCPFlags',
         FIN: (b13 & 0x01) !== 0,
         SYN: (b13 & 0x02) !== 0,
         RST: (b13 & 0x04) !== 0,
@@ -62,7 +69,7 @@ function decodeL4(p: Uint8Array, o: number, proto: number, v6: boolean, out: Dec
         CWR: (b13 & 0x80) !== 0,
         NS: (b12 & 0x01) !== 0,
       };
-      out.l4 = { protocol: { case: 'TCP', value: { sourcePort, destinationPort, flags } } };
+      out.l4 = { $typeName: 'flow.Layer4', protocol: { case: 'TCP', value: { $typeName: 'flow.TCP', sourcePort, destinationPort, flags } } };
       out.sourcePort = sourcePort;
       out.destinationPort = destinationPort;
       out.summary = 'TCP Flags: ' + tcpFlagsText(flags);
@@ -73,7 +80,10 @@ function decodeL4(p: Uint8Array, o: number, proto: number, v6: boolean, out: Dec
       if (left < (proto === PROTO_UDP ? 8 : 12)) return;
       const sourcePort = ((p[o] ?? 0) << 8) | (p[o + 1] ?? 0);
       const destinationPort = ((p[o + 2] ?? 0) << 8) | (p[o + 3] ?? 0);
-      out.l4 = { protocol: { case: proto === PROTO_UDP ? 'UDP' : 'SCTP', value: { sourcePort, destinationPort } } };
+      out.l4 =
+        proto === PROTO_UDP
+          ? { $typeName: 'flow.Layer4', protocol: { case: 'UDP', value: { $typeName: 'flow.UDP', sourcePort, destinationPort } } }
+          : { $typeName: 'flow.Layer4', protocol: { case: 'SCTP', value: { $typeName: 'flow.SCTP', sourcePort, destinationPort } } };
       out.sourcePort = sourcePort;
       out.destinationPort = destinationPort;
       out.summary = proto === PROTO_UDP ? 'UDP' : 'SCTP';
@@ -85,7 +95,9 @@ function decodeL4(p: Uint8Array, o: number, proto: number, v6: boolean, out: Dec
       if (left < 4 || v6 !== (proto === PROTO_ICMPV6)) return;
       const type = p[o] ?? 0;
       const code = p[o + 1] ?? 0;
-      out.l4 = { protocol: { case: v6 ? 'ICMPv6' : 'ICMPv4', value: { type, code } } };
+      out.l4 = v6
+        ? { $typeName: 'flow.Layer4', protocol: { case: 'ICMPv6', value: { $typeName: 'flow.ICMPv6', type, code } } }
+        : { $typeName: 'flow.Layer4', protocol: { case: 'ICMPv4', value: { $typeName: 'flow.ICMPv4', type, code } } };
       out.summary = v6 ? 'ICMPv6 ' + icmpv6TypeCode(type, code) : 'ICMPv4 ' + icmpv4TypeCode(type, code);
       return;
     }
@@ -105,7 +117,7 @@ export function decodePacket(p: Uint8Array, startsWith: 'ethernet' | 'ipv4' | 'i
   let etherType: number;
   if (startsWith === 'ethernet') {
     if (p.length < 14) return out;
-    out.ethernet = { source: formatMac(p, 6), destination: formatMac(p, 0) };
+    out.ethernet = { $typeName: 'flow.Ethernet', source: formatMac(p, 6), destination: formatMac(p, 0) };
     out.summary = 'Ethernet';
     etherType = ((p[12] ?? 0) << 8) | (p[13] ?? 0);
     o = 14;
@@ -116,14 +128,14 @@ export function decodePacket(p: Uint8Array, startsWith: 'ethernet' | 'ipv4' | 'i
     if (p.length - o < 20) return out;
     const ihl = ((p[o] ?? 0) & 0x0f) * 4;
     if ((p[o] ?? 0) >> 4 !== 4 || ihl < 20 || p.length - o < ihl) return out;
-    out.ip = { source: formatIPv4(p, o + 12), destination: formatIPv4(p, o + 16), ipVersion: IPVersion.IPv4 };
+    out.ip = ipMessage(formatIPv4(p, o + 12), formatIPv4(p, o + 16), IPVersion.IPv4);
     out.summary = 'IPv4';
     const fragment = (((p[o + 6] ?? 0) << 8) | (p[o + 7] ?? 0)) & 0x3fff; // MF flag and offset
     if (fragment !== 0) return out;
     decodeL4(p, o + ihl, p[o + 9] ?? 0, false, out);
   } else if (etherType === ETH_P_IPV6) {
     if (p.length - o < 40 || (p[o] ?? 0) >> 4 !== 6) return out;
-    out.ip = { source: formatIPv6(p, o + 8), destination: formatIPv6(p, o + 24), ipVersion: IPVersion.IPv6 };
+    out.ip = ipMessage(formatIPv6(p, o + 8), formatIPv6(p, o + 24), IPVersion.IPv6);
     out.summary = 'IPv6';
     decodeL4(p, o + 40, p[o + 6] ?? 0, true, out);
   }
