@@ -157,6 +157,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             policy: ctx.get('policyResolver'),
             datapath: ctx.get('datapath'),
             ipam,
+            policyEnforcement: () => config.policyEnforcement,
             ...(config.nodeIP ? { nodeIP: config.nodeIP } : {}),
             hostAddressing: localNode()['primary-address'],
             onRegeneration: (outcome, seconds) => metrics.endpointRegeneration(outcome, seconds),

@@ -19,6 +19,7 @@ describe('endpoint manager', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
+  let mode: 'default' | 'always' | 'never' = 'default';
   async function setup() {
     const tables = createAgentTables();
     const identity = new IdentityAllocatorDouble();
@@ -35,6 +36,7 @@ describe('endpoint manager', () => {
       ipam,
       nodeIP: '192.168.0.1',
       retryBaseMs: 1,
+      policyEnforcement: () => mode,
       onRegeneration: (o) => outcomes.push(o),
     });
     managers.push(manager);
@@ -93,7 +95,10 @@ describe('endpoint manager', () => {
     await manager.create({ labels: ['app=web'] }, { wait: true });
     policy.revision = 2;
     policy.allowFrom = [1000, 2000];
+    mode = 'always';
     await manager.regenerateAll('policy revision 2');
+    mode = 'default';
+    expect(policy.modes).toEqual(['default', 'always']);
     const ep = manager.get(1)!;
     expect(ep).toMatchObject({ policyRevision: 2, policyEnabled: 'ingress', state: 'ready' });
     expect(datapath.policy.get(1)).toHaveLength(2);

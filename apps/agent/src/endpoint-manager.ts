@@ -45,6 +45,8 @@ export interface EndpointManagerDeps {
   policy: PolicyResolver;
   datapath: DatapathLoader;
   ipam?: Ipam;
+  /** The current enforcement mode (it can change at run time through PATCH /v1/config). */
+  policyEnforcement?: () => 'default' | 'always' | 'never';
   nodeIP?: string;
   hostAddressing?: NodeAddressing;
   onRegeneration?: (outcome: 'success' | 'failure', seconds: number) => void;
@@ -315,7 +317,7 @@ export class EndpointManager {
       }
       rec = this.save(withLog(rec, 'ok', `regenerating (${reason})`, 'regenerating'));
       if (!rec) return;
-      const result = await this.deps.policy.computeFor(view(rec));
+      const result = await this.deps.policy.computeFor(view(rec), { enforcement: this.deps.policyEnforcement?.() ?? 'default' });
       if (!rec.attached) {
         await this.deps.datapath.attach(view(rec));
         rec = { ...rec, attached: true };

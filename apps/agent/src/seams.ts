@@ -59,9 +59,15 @@ export interface EndpointPolicyResult {
   entries: PolicyMapEntry[];
 }
 
+export interface PolicyComputeOptions {
+  /** The agent's policy enforcement mode (upstream semantics: default = enforce in a direction once a rule
+   *  selects the endpoint in it; always = default deny everywhere; never = allow everything). */
+  enforcement: 'default' | 'always' | 'never';
+}
+
 /** libs/policy: the map state an endpoint must enforce, given its identity and the repository. */
 export interface PolicyResolver {
-  computeFor(endpoint: EndpointView): Promise<EndpointPolicyResult>;
+  computeFor(endpoint: EndpointView, options: PolicyComputeOptions): Promise<EndpointPolicyResult>;
 }
 
 /** libs/datapath-native + libs/bpf-programs: the endpoint's programs and its policy map. */

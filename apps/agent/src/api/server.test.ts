@@ -150,6 +150,13 @@ describe('REST API on the unix socket', () => {
     expect(metrics.body).toContainEqual({ name: 'cilium_endpoint', value: 1, labels: {} });
   });
 
+  it('DELETE /v1/endpoint with a container id deletes its endpoints (CNI DEL)', async () => {
+    await api<Endpoint>('PUT', '/v1/endpoint/container-id:c-b', { labels: ['k8s:app=b'], 'sync-build-endpoint': true });
+    expect((await api<{ deleted: number }>('DELETE', '/v1/endpoint', { 'container-id': 'c-b' })).body).toEqual({ deleted: 1 });
+    const again = await api<ApiError>('DELETE', '/v1/endpoint', { 'container-id': 'c-b' });
+    expect(again).toEqual({ status: 404, body: { code: 'endpoint-not-found', message: 'no endpoint with container-id c-b' } });
+  });
+
   it('DELETE /v1/endpoint/{id} removes the endpoint and releases its address', async () => {
     const del = await api<object>('DELETE', '/v1/endpoint/container-id:c-a');
     expect(del.status).toBe(200);

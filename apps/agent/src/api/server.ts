@@ -269,6 +269,17 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
       .filter((e) => want.every((l) => e.labels.some((have) => have === l || have.endsWith(`:${l}`) || have === `${l}=`)))
       .map((e) => ctx.endpoints.toApi(e));
   });
+  // Upstream's EndpointBatchDeleteRequest (CNI DEL): delete every endpoint of a container.
+  app.delete<{ Body: { 'container-id': string } }>(
+    '/v1/endpoint',
+    { schema: { body: { type: 'object', required: ['container-id'], additionalProperties: false, properties: { 'container-id': { type: 'string', minLength: 1 } } } } },
+    async (req) => {
+      const matching = ctx.endpoints.list().filter((e) => e.containerId === req.body['container-id']);
+      if (!matching.length) throw new ApiRequestError(404, 'endpoint-not-found', `no endpoint with container-id ${req.body['container-id']}`);
+      for (const ep of matching) await ctx.endpoints.delete({ kind: 'id', id: ep.id });
+      return { deleted: matching.length };
+    },
+  );
   app.get<{ Params: { id: string } }>('/v1/endpoint/:id', async (req) => ctx.endpoints.toApi(findEndpoint(req.params.id)));
   app.put<{ Params: { id: string }; Body: EndpointChangeRequest }>('/v1/endpoint/:id', { schema: { body: endpointChangeSchema } }, async (req, reply) => {
     const ref = parseEndpointRef(req.params.id);

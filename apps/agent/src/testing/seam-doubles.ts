@@ -1,6 +1,6 @@
 // Test doubles for the regeneration pipeline's seams. They exist only to test the endpoint manager's own
 // logic (ordering, state changes, retries, persistence); the real implementations live in the libraries.
-import type { AllocatedIdentity, DatapathLoader, EndpointPolicyResult, EndpointView, IdentityAllocator, PolicyMapEntry, PolicyResolver } from '../seams.js';
+import type { AllocatedIdentity, DatapathLoader, EndpointPolicyResult, EndpointView, IdentityAllocator, PolicyComputeOptions, PolicyMapEntry, PolicyResolver } from '../seams.js';
 
 export class IdentityAllocatorDouble implements IdentityAllocator {
   private next = 1000;
@@ -40,7 +40,9 @@ export class IdentityAllocatorDouble implements IdentityAllocator {
 export class PolicyResolverDouble implements PolicyResolver {
   revision = 1;
   allowFrom: number[] = [];
-  async computeFor(_endpoint: EndpointView): Promise<EndpointPolicyResult> {
+  readonly modes: string[] = [];
+  async computeFor(_endpoint: EndpointView, options: PolicyComputeOptions): Promise<EndpointPolicyResult> {
+    this.modes.push(options.enforcement);
     const entries: PolicyMapEntry[] = this.allowFrom.map((identity) => ({ direction: 'ingress', identity, protocol: 6, port: 80, verdict: 'allow' }));
     return { revision: this.revision, ingressEnforced: entries.length > 0, egressEnforced: false, entries };
   }
