@@ -43,6 +43,21 @@ function compareLabels(a: Label, b: Label): number {
  * duplicates (same source and key) collapsed to the last one given.
  */
 export function canonicalLabels(labels: LabelSet): string {
+  // Lookups canonicalise the same few label sets over and over; remember recent answers. ';' is
+  // rejected inside a label, so joining on it cannot make two different sets collide.
+  const memoKey = labels.join(';');
+  const memo = recentCanonical.get(memoKey);
+  if (memo !== undefined) return memo;
+  const result = computeCanonical(labels);
+  if (recentCanonical.size >= CANONICAL_MEMO_SIZE) recentCanonical.clear();
+  recentCanonical.set(memoKey, result);
+  return result;
+}
+
+const CANONICAL_MEMO_SIZE = 8192;
+const recentCanonical = new Map<string, string>();
+
+function computeCanonical(labels: LabelSet): string {
   const byKey = new Map<string, Label>();
   for (const text of labels) {
     const label = parseLabel(text);
