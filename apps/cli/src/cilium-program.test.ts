@@ -97,6 +97,8 @@ describe('cilium CLI against a running agent', () => {
       '12         Disabled           Disabled          5          k8s:app=web                                10.0.1.12   ready',
       '                                                           k8s:io.kubernetes.pod.namespace=x',
     ]);
+    const relabeled = await cilium('endpoint', 'labels', '7', '--add', 'k8s:tier=db', '--delete', 'k8s:app');
+    expect(relabeled.out.split('\n')).toEqual(['LABELS', 'k8s:tier=db']);
     const got = await cilium('endpoint', 'get', 'pod-name:x:web');
     const [ep] = JSON.parse(got.out) as { id: number; status: { state: string } }[];
     expect(ep).toMatchObject({ id: 12, status: { state: 'ready' } });

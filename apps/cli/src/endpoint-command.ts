@@ -41,6 +41,21 @@ export function registerEndpoint(program: Command, ctx: CommandContext): void {
       ctx.print(eps, () => formatEndpointList(eps));
     });
   endpoint
+    .command('labels <endpoint>')
+    .description("Change an endpoint's labels; it moves to the identity of its new labels")
+    .option('-a, --add <label...>', 'labels to add or replace (source:key=value)')
+    .option('-d, --delete <label...>', 'labels to remove (source:key)')
+    .action(async (ref: string, opts: { add?: string[]; delete?: string[] }) => {
+      const client = ctx.client();
+      const path = `/v1/endpoint/${encodeURIComponent(ref)}`;
+      const ep =
+        opts.add || opts.delete
+          ? await client.request<Endpoint>('PATCH', `${path}/labels`, { add: opts.add ?? [], delete: opts.delete ?? [] })
+          : await client.get<Endpoint>(path);
+      const labels = [...ep.status.labels.realized.user].sort();
+      ctx.print(labels, () => formatTable(['LABELS'], labels.map((l) => [l])));
+    });
+  endpoint
     .command('get <endpoint>')
     .description('Display an endpoint (id, container-id:<id> or pod-name:<namespace>:<name>)')
     .action(async (ref: string) => {
