@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { parseCidr, type Cidr } from './cidr.js';
 
 export type RoutingMode = 'vxlan' | 'native';
@@ -188,6 +187,8 @@ export async function readConfigFile(path: string): Promise<RawConfig> {
   }
   let doc: unknown;
   try {
+    // Loaded only when there is a file: it costs memory the agent otherwise does not need.
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(text);
   } catch (err) {
     throw new ConfigError('--config', `${path} is not valid YAML/JSON: ${(err as Error).message}`);

@@ -2,7 +2,6 @@
 import { chmod, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { parseAllDocuments } from 'yaml';
 import type { AgentConfig } from '../config.js';
 import { configToMap } from '../config.js';
 import { parseEndpointRef, type EndpointRecord } from '../endpoint.js';
@@ -111,8 +110,9 @@ function identityOf(i: AllocatedIdentity): Identity {
 }
 
 /** Parses a policy import body: JSON (an object, an array or a List with items) or YAML (one or more documents). */
-function policyDocuments(body: unknown): unknown[] {
+async function policyDocuments(body: unknown): Promise<unknown[]> {
   if (typeof body === 'string') {
+    const { parseAllDocuments } = await import('yaml');
     const docs = parseAllDocuments(body);
     const list = Array.isArray(docs) ? docs : [docs];
     const out: unknown[] = [];
@@ -372,7 +372,7 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
 
   app.get('/v1/policy', async (): Promise<Policy> => ({ revision: ctx.policy.revision(), policy: JSON.stringify(ctx.policy.rules(), null, 2) }));
   app.put('/v1/policy', async (req): Promise<Policy> => {
-    const docs = policyDocuments(req.body);
+    const docs = await policyDocuments(req.body);
     if (docs.length === 0) throw new ApiRequestError(400, 'invalid-policy', 'no policy documents in the request body');
     const { revision } = await ctx.policy.import(docs);
     return { revision, policy: JSON.stringify(docs, null, 2) };
@@ -386,7 +386,7 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
     if (deleted === 0 && labels.length) throw new ApiRequestError(404, 'policy-not-found', `no policy rule carries the labels ${labels.join(',')}`);
     return { revision, deleted };
   });
-  app.post('/v1/policy/validate', async (req) => ctx.policy.validate(policyDocuments(req.body)));
+  app.post('/v1/policy/validate', async (req) => ctx.policy.validate(await policyDocuments(req.body)));
   app.post<{ Body: PolicyExplainRequest }>(
     '/v1/policy/explain',
     {
