@@ -105,6 +105,16 @@ describe('endpoint manager', () => {
     expect(manager.toApi(ep).status.policy.realized['allowed-ingress-identities']).toEqual([1000, 2000]);
   });
 
+  it('collapses regeneration requests made before the queued run starts into that run', async () => {
+    const { manager, datapath } = await setup();
+    await manager.create({ labels: ['app=web'] }, { wait: true });
+    const runs = [manager.regenerate(1, 'a'), manager.regenerate(1, 'b'), manager.regenerate(1, 'c'), manager.regenerate(1, 'd')];
+    await Promise.all(runs);
+    // One run for the creation, one shared by a, b, c and d: a burst of policy changes costs one regeneration.
+    expect(datapath.calls.filter((c) => c.startsWith('writePolicy'))).toHaveLength(2);
+    expect(manager.get(1)?.log[0]?.message).toMatch(/^regenerated \(a\)/);
+  });
+
   it('marks a failed regeneration not-ready with the reason, and retries until it succeeds', async () => {
     const { manager, datapath, outcomes } = await setup();
     datapath.failWrites = 2;

@@ -53,7 +53,7 @@ describe('reconciler', () => {
     for (const s of stops.splice(0)) s();
   });
 
-  function setup() {
+  function setup(extra: { fullReconcileIntervalMs?: number } = {}) {
     const table = new Table<PolicyEntry>('cilium_policy_00001', (e) => e.key);
     const target = new FlakyMapTarget();
     const health = new HealthRegistry();
@@ -64,6 +64,7 @@ describe('reconciler', () => {
       health: health.reporter('policy-map-reconciler'),
       retryBaseMs: 1,
       retryMaxMs: 8,
+      ...extra,
       onOperation: (op, outcome) => ops.push(`${op}:${outcome}`),
     });
     stops.push(() => reconciler.stop());
@@ -116,6 +117,15 @@ describe('reconciler', () => {
     table.upsert({ key: 'a', verdict: 'deny' });
     await vi.waitFor(() => expect(reconciler.statusOf('a')).toEqual({ kind: 'done' }));
     expect(target.contents.get('a')).toBe('deny');
+  });
+
+  it('repairs a target changed behind its back at the full-reconciliation interval', async () => {
+    const { table, target, reconciler } = setup({ fullReconcileIntervalMs: 5 });
+    table.upsert({ key: 'a', verdict: 'allow' });
+    await reconciler.start();
+    target.contents.delete('a');
+    target.contents.set('intruder', 'allow');
+    await vi.waitFor(() => expect([...target.contents]).toEqual([['a', 'allow']]));
   });
 
   it('retries a failed full reconciliation', async () => {

@@ -26,6 +26,8 @@ export interface ReconcilerOptions<T> {
   /** First retry delay; doubles per failed attempt up to retryMaxMs. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Also reconcile fully at this interval, to repair a target changed behind the agent's back (0: never). */
+  fullReconcileIntervalMs?: number;
   /** Called after each operation, e.g. for cilium_bpf_map_ops_total. */
   onOperation?: (op: ReconcileOperation, outcome: 'success' | 'fail') => void;
 }
@@ -47,6 +49,7 @@ export class Reconciler<T> {
   private fullTimer: NodeJS.Timeout | undefined;
   private pruneError: string | undefined;
   private stopped = true;
+  private periodic: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -65,11 +68,16 @@ export class Reconciler<T> {
     this.stopped = false;
     this.unwatch = this.opts.table.watch((c) => this.onChange(c));
     this.fullPending = true;
+    if (this.opts.fullReconcileIntervalMs) {
+      this.periodic = setInterval(() => void this.prune(), this.opts.fullReconcileIntervalMs);
+      this.periodic.unref();
+    }
     return this.kick();
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.periodic) clearInterval(this.periodic);
     this.unwatch?.();
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.retryTimers.clear();
