@@ -9,7 +9,7 @@ import { binding } from '../native.js';
 
 const OPS = 100_000;
 const BATCH = 1_000;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 function key(i: number): Buffer {
   const b = Buffer.alloc(4);
