@@ -90,6 +90,13 @@ describe('endpoint manager', () => {
     expect(tables.identities.list()).toEqual([{ id: 1001, labels: ['k8s:app=api'], refCount: 1 }]);
   });
 
+  it('moves the ipcache entry when a patch changes the address', async () => {
+    const { manager, tables } = await setup();
+    await manager.create({ labels: ['app=web'], ipv4: '10.0.1.2' }, { wait: true });
+    await manager.patch({ kind: 'id', id: 1 }, { ipv4: '10.0.1.3' }, { wait: true });
+    expect(tables.ipcache.list().map((e) => e.prefix)).toEqual(['10.0.1.3/32']);
+  });
+
   it('regenerates on policy changes and records the enforced revision and entries', async () => {
     const { manager, policy, datapath } = await setup();
     await manager.create({ labels: ['app=web'] }, { wait: true });
@@ -161,6 +168,6 @@ describe('endpoint manager', () => {
   });
 
   it('gives labels a source when they have none', () => {
-    expect(normalizeLabels(['app=web', 'k8s:tier=db', 'reserved:host'])).toEqual(['k8s:tier=db', 'reserved:host=', 'unspec:app=web']);
+    expect(normalizeLabels(['app=web', 'k8s:tier=db', 'reserved:host='])).toEqual(['k8s:tier=db', 'reserved:host', 'unspec:app=web']);
   });
 });

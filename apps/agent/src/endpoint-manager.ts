@@ -56,13 +56,14 @@ export interface EndpointManagerDeps {
 
 const LABEL = /^([A-Za-z0-9._-]+:)?[A-Za-z0-9./_-]+(=[^\s]*)?$/;
 
-/** Upstream's label form source:key=value; a label without a source gets "unspec", as upstream's parser does. */
+/** Upstream's label form source:key[=value] (no "=" when the value is empty); a label without a source
+ *  gets "unspec", as upstream's parser does. */
 export function normalizeLabels(labels: readonly string[]): string[] {
   const out = new Set<string>();
   labels.forEach((l, i) => {
     if (!LABEL.test(l)) throw new EndpointError(`labels[${i}]: "${l}" is not a label of the form [source:]key[=value]`, 'invalid');
     const withSource = /^[A-Za-z0-9._-]+:/.test(l) ? l : `unspec:${l}`;
-    out.add(withSource.includes('=') ? withSource : `${withSource}=`);
+    out.add(withSource.endsWith('=') ? withSource.slice(0, -1) : withSource);
   });
   return [...out].sort();
 }
@@ -189,6 +190,9 @@ export class EndpointManager {
   async patch(ref: EndpointRef, patch: EndpointPatch, opts: { wait?: boolean } = {}): Promise<EndpointRecord> {
     const rec = this.require(ref);
     const next: EndpointRecord = { ...rec, ...patch, labels: patch.labels ? normalizeLabels(patch.labels) : rec.labels };
+    for (const ip of [rec.ipv4, rec.ipv6]) {
+      if (ip && ip !== next.ipv4 && ip !== next.ipv6) this.withdrawIpcache(ip);
+    }
     this.deps.tables.endpoints.upsert(next);
     await this.persist(next);
     const regen = this.regenerate(rec.id, 'endpoint patched');
@@ -227,8 +231,7 @@ export class EndpointManager {
     this.deps.tables.policy.deleteWhere((r) => r.endpointId === rec.id);
     for (const ip of [rec.ipv4, rec.ipv6]) {
       if (!ip) continue;
-      const prefix = ip.includes(':') ? `${ip}/128` : `${ip}/32`;
-      if (this.deps.tables.ipcache.get(prefix)?.source === 'endpoint') this.deps.tables.ipcache.delete(prefix);
+      this.withdrawIpcache(ip);
       await this.deps.ipam?.release(ip).catch(() => {});
     }
     await this.releaseIdentity(rec.id).catch((err: Error) => errors.push(`release identity: ${err.message}`));
@@ -373,6 +376,11 @@ export class EndpointManager {
       const old = this.deps.tables.ipcache.get(entry.prefix);
       if (!old || JSON.stringify(old) !== JSON.stringify(entry)) this.deps.tables.ipcache.upsert(entry);
     }
+  }
+
+  private withdrawIpcache(ip: string): void {
+    const prefix = ip.includes(':') ? `${ip}/128` : `${ip}/32`;
+    if (this.deps.tables.ipcache.get(prefix)?.source === 'endpoint') this.deps.tables.ipcache.delete(prefix);
   }
 
   private refIdentity(id: number, labels: readonly string[], delta: number): void {

@@ -21,6 +21,11 @@ export function formatStatus(s: StatusResponse, verbose: boolean): string {
     ['Cluster health', `${s.cluster.nodes.length} node(s) known`],
   ];
   let text = formatKeyValues(pairs);
+  // Failing modules are always shown, as upstream lists failing controllers.
+  const failing = s.modules.filter((m) => m.level !== 'ok');
+  if (!verbose && failing.length) {
+    text += '\nFailing modules:\n' + failing.map((m) => `  ${m.module}: ${m.level}: ${m.message}`).join('\n');
+  }
   if (verbose) {
     const allocs = Object.entries(s.ipam.allocations);
     text += `\nAllocated addresses:${allocs.length ? '' : ' none'}`;
