@@ -3,7 +3,7 @@ import { MessageType, policyMatchTypeName, traceObservationPointName } from '../
 import { VERDICT_NAMES, enumName } from '../printer/flow-text.js';
 import { icmpv4TypeCode, icmpv6TypeCode } from '../parser/icmp-names.js';
 import { flowProtocol } from './flow-protocol.js';
-import { HandlerContext, type FlowMetricsHandler } from './handler.js';
+import type { FlowMetricsHandler, HandlerContext } from './handler.js';
 
 /** The flow metric handlers of upstream Hubble, by their `--hubble-metrics` names. */
 

@@ -11,7 +11,7 @@ const web = { identity: 20001, namespace: 'x', podName: 'web-7d4f9-abcde', label
 const db = { identity: 20002, namespace: 'y', podName: 'db-0', labels: ['k8s:app.kubernetes.io/name=db'] };
 const tcp = (dport: number, flags: Record<string, boolean>): FlowInit['l4'] => ({ protocol: { case: 'TCP', value: { sourcePort: 40000, destinationPort: dport, flags } } });
 
-const forwardedSyn = flow({
+const synInit: FlowInit = {
   verdict: Verdict.FORWARDED,
   IP: { source: '10.0.1.5', destination: '10.0.2.7', ipVersion: IPVersion.IPv4 },
   l4: tcp(5432, { SYN: true }),
@@ -20,7 +20,8 @@ const forwardedSyn = flow({
   eventType: { type: 4, subType: 0 },
   isReply: false,
   trafficDirection: TrafficDirection.EGRESS,
-});
+};
+const forwardedSyn = flow(synInit);
 const drop = flow({
   verdict: Verdict.DROPPED,
   dropReasonDesc: DropReason.POLICY_DENIED,
@@ -81,16 +82,16 @@ describe('HubbleMetrics exposition', () => {
   it('adds labelsContext labels in upstream order', async () => {
     const m = new HubbleMetrics('port-distribution:labelsContext=traffic_direction,source_namespace,destination_pod');
     m.processFlow(forwardedSyn);
-    m.processFlow(flow({ ...forwardedSyn, isReply: true }));
+    m.processFlow(flow({ ...synInit, isReply: true }));
     const text = await exposition(m);
     expect(text).toContain('hubble_port_distribution_total{protocol="TCP",port="5432",source_namespace="x",destination_pod="db-0",traffic_direction="egress"} 1\n');
   });
 
   it('counts SYN-ACK, FIN and RST, only for forwarded flows', async () => {
     const m = new HubbleMetrics('tcp');
-    m.processFlow(flow({ ...forwardedSyn, l4: tcp(1, { SYN: true, ACK: true }) }));
-    m.processFlow(flow({ ...forwardedSyn, l4: tcp(1, { FIN: true, ACK: true }) }));
-    m.processFlow(flow({ ...forwardedSyn, l4: tcp(1, { RST: true }) }));
+    m.processFlow(flow({ ...synInit, l4: tcp(1, { SYN: true, ACK: true }) }));
+    m.processFlow(flow({ ...synInit, l4: tcp(1, { FIN: true, ACK: true }) }));
+    m.processFlow(flow({ ...synInit, l4: tcp(1, { RST: true }) }));
     m.processFlow(drop);
     const text = await exposition(m);
     expect(text).toContain('hubble_tcp_flags_total{flag="SYN-ACK",family="IPv4"} 1\n');
@@ -107,7 +108,7 @@ describe('HubbleMetrics exposition', () => {
 
   it('counts policy verdicts, skipping the host identity', async () => {
     const m = new HubbleMetrics('policy');
-    const verdict = { ...forwardedSyn, eventType: { type: 5 }, policyMatchType: 2, trafficDirection: TrafficDirection.INGRESS };
+    const verdict: FlowInit = { ...synInit, eventType: { type: 5 }, policyMatchType: 2, trafficDirection: TrafficDirection.INGRESS };
     m.processFlow(flow(verdict));
     m.processFlow(flow({ ...verdict, source: { identity: 1 } }));
     m.processFlow(flow({ ...verdict, verdict: Verdict.DROPPED, policyMatchType: 0 }));
