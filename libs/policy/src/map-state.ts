@@ -65,19 +65,21 @@ export function formatPolicyKey(k: PolicyKey): string {
 }
 
 /** Port specificity used by the datapath's longest-prefix match: protocol bits then port bits. */
-export function l4Specificity(k: PolicyKey): number {
+type L4Part = Pick<PolicyKey, 'protocol' | 'port' | 'prefixLength'>;
+
+export function l4Specificity(k: L4Part): number {
   return k.protocol === 0 ? 0 : 8 + k.prefixLength;
 }
 
 /** Whether the L4 part of `outer` covers that of `inner` (equal counts as covering). */
-export function l4Covers(outer: PolicyKey, inner: PolicyKey): boolean {
+export function l4Covers(outer: L4Part, inner: L4Part): boolean {
   if (outer.protocol === 0) return true;
   if (outer.protocol !== inner.protocol || inner.prefixLength < outer.prefixLength) return false;
   const mask = prefixLengthToMask(outer.prefixLength);
   return (inner.port & mask) === (outer.port & mask);
 }
 
-export function l4Matches(k: PolicyKey, protocol: number, port: number): boolean {
+export function l4Matches(k: L4Part, protocol: number, port: number): boolean {
   if (k.protocol === 0) return true;
   if (k.protocol !== protocol) return false;
   const mask = prefixLengthToMask(k.prefixLength);

@@ -1,23 +1,39 @@
 // The entries of one identity's slice of the map state. Keys for identity X interact only with keys for X
-// and for ANY, so the map state is computed (and recomputed on identity changes) one identity at a time.
-import type { L7Parser, RuleOrigin } from './model.js';
-import type { MapStateEntry, PolicyKey, Verdict } from './map-state.js';
-import { l4Covers, l4Specificity, policyKeyString } from './map-state.js';
+// and for ANY, and the slice depends only on which peer selectors select X, so identities selected by the
+// same selectors share one immutable template of entries (keyed by their L4 part).
+import type { Direction, L7Parser, RuleOrigin } from './model.js';
+import type { PolicyEntry, PolicyKey, Verdict } from './map-state.js';
+import { l4Covers, l4Specificity } from './map-state.js';
+
+/** The L4 part of a policy key: everything but the identity. */
+export type L4Key = Omit<PolicyKey, 'identity'>;
+
+/** A number unique per L4 key: direction, protocol, port and prefix length packed into 30 bits. */
+export function l4Number(k: L4Key): number {
+  return ((k.direction === 'egress' ? 1 : 0) << 29) | (k.protocol << 21) | (k.port << 5) | k.prefixLength;
+}
 
 export interface RawEntry {
-  readonly key: PolicyKey;
+  readonly l4: L4Key;
+  readonly n: number;
   readonly verdict: Verdict;
   readonly proxyPort: number;
   readonly l7Parser?: L7Parser;
   readonly origin: RuleOrigin;
 }
 
-export type Partition = Map<string, MapStateEntry>;
+export interface TemplateEntry {
+  readonly l4: L4Key;
+  readonly entry: PolicyEntry;
+}
+
+/** Entries by {@link l4Number}; never modified once built. */
+export type Template = ReadonlyMap<number, TemplateEntry>;
 
 const rank: Readonly<Record<Verdict, number>> = { allow: 1, redirect: 2, deny: 3 };
 
 interface Mutable {
-  key: PolicyKey;
+  l4: L4Key;
   verdict: Verdict;
   proxyPort: number;
   l7Parser?: L7Parser;
@@ -25,8 +41,8 @@ interface Mutable {
 }
 
 /**
- * Builds the entries for `identity` from the raw entries the rules produce for it, given the finished
- * ANY partition (undefined when computing the ANY partition itself):
+ * Builds the entries of one identity slice from the raw entries its rules produce, given the finished ANY
+ * template (undefined when building the ANY slice itself):
  * 1. equal keys merge: deny beats redirect beats allow, origins of the winner are kept;
  * 2. an allow lying entirely inside a deny (same or ANY identity, covering L4) is left out;
  * 3. an allow for X on a port where the ANY key already allows (or redirects, for a redirect) is left out,
@@ -34,14 +50,13 @@ interface Mutable {
  * 4. a deny for X gets an extra deny key for each more specific ANY allow it covers, because the datapath
  *    would otherwise prefer the ANY allow's longer port prefix (S-8).
  */
-export function computePartition(identity: number, raw: readonly RawEntry[], any: Partition | undefined): Partition {
-  const merged = new Map<string, Mutable>();
+export function computeTemplate(raw: readonly RawEntry[], any: Template | undefined): Template {
+  const merged = new Map<number, Mutable>();
   for (const r of raw) {
-    const k = policyKeyString(r.key);
-    const cur = merged.get(k);
+    const cur = merged.get(r.n);
     if (cur === undefined || rank[r.verdict] > rank[cur.verdict]) {
-      merged.set(k, {
-        key: r.key,
+      merged.set(r.n, {
+        l4: r.l4,
         verdict: r.verdict,
         proxyPort: r.proxyPort,
         ...(r.l7Parser !== undefined ? { l7Parser: r.l7Parser } : {}),
@@ -51,45 +66,46 @@ export function computePartition(identity: number, raw: readonly RawEntry[], any
       if (!cur.origins.includes(r.origin)) cur.origins.push(r.origin);
     }
   }
-  const denies: PolicyKey[] = [];
-  for (const m of merged.values()) if (m.verdict === 'deny') denies.push(m.key);
-  const anyDenies: PolicyKey[] = [];
-  const anyAllows: MapStateEntry[] = [];
+  const denies: L4Key[] = [];
+  for (const m of merged.values()) if (m.verdict === 'deny') denies.push(m.l4);
+  const anyDenies: L4Key[] = [];
+  const anyAllows: TemplateEntry[] = [];
   if (any !== undefined) {
     for (const e of any.values()) {
-      if (e.entry.verdict === 'deny') anyDenies.push(e.key);
+      if (e.entry.verdict === 'deny') anyDenies.push(e.l4);
       else anyAllows.push(e);
     }
   }
-  for (const [k, m] of merged) {
-    if (m.verdict === 'deny') continue;
-    const covered = (d: PolicyKey) => d !== m.key && d.direction === m.key.direction && l4Covers(d, m.key);
-    if (denies.some(covered) || anyDenies.some(covered)) {
-      merged.delete(k);
-      continue;
-    }
-    // The host's own bypass keys (S-17) exist precisely to shadow the ANY redirect.
-    if (any !== undefined && m.key.protocol !== 0 && !m.origins.every((o) => o.kind === 'synthetic')) {
-      const wild = any.get(policyKeyString({ ...m.key, identity: 0 }));
-      if (wild !== undefined && (m.verdict === 'allow' || wild.entry.verdict === 'redirect')) merged.delete(k);
+  if (denies.length > 0 || anyDenies.length > 0 || any !== undefined) {
+    for (const [n, m] of merged) {
+      if (m.verdict === 'deny') continue;
+      const covered = (d: L4Key) => d.direction === m.l4.direction && l4Covers(d, m.l4);
+      if (denies.some(covered) || anyDenies.some(covered)) {
+        merged.delete(n);
+        continue;
+      }
+      // The host's own bypass keys (S-17) exist precisely to shadow the ANY redirect.
+      if (any !== undefined && m.l4.protocol !== 0 && !m.origins.every((o) => o.kind === 'synthetic')) {
+        const wild = any.get(n);
+        if (wild !== undefined && (m.verdict === 'allow' || wild.entry.verdict === 'redirect')) merged.delete(n);
+      }
     }
   }
   if (any !== undefined && denies.length > 0) {
     for (const d of denies) {
-      const dm = merged.get(policyKeyString(d));
+      const dm = merged.get(l4Number(d));
       for (const a of anyAllows) {
-        if (a.key.direction !== d.direction || l4Specificity(a.key) <= l4Specificity(d) || !l4Covers(d, a.key)) continue;
-        const key: PolicyKey = { ...a.key, identity };
-        const ks = policyKeyString(key);
-        if (merged.get(ks)?.verdict === 'deny') continue;
-        merged.set(ks, { key, verdict: 'deny', proxyPort: 0, origins: dm?.origins ?? [] });
+        if (a.l4.direction !== d.direction || l4Specificity(a.l4) <= l4Specificity(d) || !l4Covers(d, a.l4)) continue;
+        const n = l4Number(a.l4);
+        if (merged.get(n)?.verdict === 'deny') continue;
+        merged.set(n, { l4: a.l4, verdict: 'deny', proxyPort: 0, origins: dm?.origins ?? [] });
       }
     }
   }
-  const out: Partition = new Map();
-  for (const [k, m] of merged) {
-    out.set(k, {
-      key: m.key,
+  const out = new Map<number, TemplateEntry>();
+  for (const [n, m] of merged) {
+    out.set(n, {
+      l4: m.l4,
       entry: {
         verdict: m.verdict,
         proxyPort: m.verdict === 'redirect' ? m.proxyPort : 0,
@@ -100,3 +116,5 @@ export function computePartition(identity: number, raw: readonly RawEntry[], any
   }
   return out;
 }
+
+export type { Direction };

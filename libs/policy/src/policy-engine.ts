@@ -1,19 +1,19 @@
 // The policy engine an agent holds: repository, selector cache, CIDR identities, and one policy per endpoint,
 // with the map state changes each identity or policy update causes.
 import type { Label } from './labels.js';
-import { labelArrayKey, LabelSource } from './labels.js';
+import { labelArrayKey, LabelSource, PodNamespaceLabel } from './labels.js';
 import type { Direction, L7Parser, PolicyRule } from './model.js';
 import type { IdentityUpdate } from './selector-cache.js';
 import { SelectorCache } from './selector-cache.js';
-import { LabelIndex, selectorKey, selectorMatches } from './selector.js';
+import { LabelIndex, selectorMatches } from './selector.js';
 import { parsePrefix } from './cidr.js';
 import type { LocalIdentityAllocator } from './reserved-identities.js';
 import { InMemoryLocalIdentityAllocator, reservedIdentities } from './reserved-identities.js';
 import { Repository } from './repository.js';
-import type { EnforcementMode, Enforcement, L7PortPolicy, NamedPort, ResolveOptions } from './selector-policy.js';
-import { SelectorPolicy } from './selector-policy.js';
-import type { LookupResult, MapStateChanges, MapStateEntry, MapStateView } from './map-state.js';
-import { diffEntries, isEmptyChange, policyKeyString } from './map-state.js';
+import type { EnforcementMode, Enforcement, L7PortPolicy, MapStateSnapshot, NamedPort, ResolveOptions } from './selector-policy.js';
+import { diffSnapshots, SelectorPolicy } from './selector-policy.js';
+import type { LookupResult, MapStateChanges, MapStateView } from './map-state.js';
+import { isEmptyChange } from './map-state.js';
 
 export interface PolicyEngineOptions {
   readonly selectorCache?: SelectorCache;
@@ -92,13 +92,25 @@ export class PolicyEngine {
     namedPorts: readonly NamedPort[] = [],
   ): { policy: EndpointPolicy; changes: MapStateChanges } {
     this.syncRepository();
-    const before = this.endpointEntries(endpointId);
+    const before = this.endpointSnapshot(endpointId);
     this.detach(endpointId);
     const rec: EndpointRecord = { labels, namedPorts, shareKey: shareKey(labels, namedPorts) };
     this.endpoints.set(endpointId, rec);
     const shared = this.attach(endpointId, rec);
-    const changes = { adds: [] as MapStateEntry[], deletes: [] as MapStateEntry['key'][] };
-    diffEntries(before, entriesOf(shared.policy), changes);
+    // The diff is taken against the snapshot of now but built only when read: a new endpoint's changes are
+    // its whole map state, which the caller may prefer to read from `policy.mapState` instead.
+    const after = shared.policy.snapshot();
+    let diff: MapStateChanges | undefined;
+    const changes: MapStateChanges = {
+      get adds() {
+        diff ??= diffSnapshots(before, after);
+        return diff.adds;
+      },
+      get deletes() {
+        diff ??= diffSnapshots(before, after);
+        return diff.deletes;
+      },
+    };
     return { policy: this.view(endpointId), changes };
   }
 
@@ -142,12 +154,12 @@ export class PolicyEngine {
    * endpoint. Called implicitly by the other methods when the repository's revision moved.
    */
   regenerate(): Map<number, MapStateChanges> {
-    const before = new Map<number, Map<string, MapStateEntry>>();
-    const snapshots = new Map<string, Map<string, MapStateEntry>>();
+    const before = new Map<number, MapStateSnapshot>();
+    const snapshots = new Map<string, MapStateSnapshot>();
     for (const [id, rec] of this.endpoints) {
       let snap = snapshots.get(rec.shareKey);
       const shared = this.shared.get(rec.shareKey);
-      if (snap === undefined && shared !== undefined) snapshots.set(rec.shareKey, (snap = entriesOf(shared.policy)));
+      if (snap === undefined && shared !== undefined) snapshots.set(rec.shareKey, (snap = shared.policy.snapshot()));
       if (snap !== undefined) before.set(id, snap);
     }
     this.builtRevision = this.repository.revision;
@@ -157,12 +169,8 @@ export class PolicyEngine {
     for (const [id, rec] of this.endpoints) this.attach(id, rec);
     for (const s of old.values()) s.policy.release();
     const out = new Map<number, MapStateChanges>();
-    const afterByKey = new Map<string, Map<string, MapStateEntry>>();
     for (const [id, rec] of this.endpoints) {
-      let after = afterByKey.get(rec.shareKey);
-      if (after === undefined) afterByKey.set(rec.shareKey, (after = entriesOf(this.shared.get(rec.shareKey)!.policy)));
-      const c = { adds: [] as MapStateEntry[], deletes: [] as MapStateEntry['key'][] };
-      diffEntries(before.get(id), after, c);
+      const c = diffSnapshots(before.get(id), this.shared.get(rec.shareKey)!.policy.snapshot());
       if (!isEmptyChange(c)) out.set(id, c);
     }
     return out;
@@ -177,8 +185,18 @@ export class PolicyEngine {
     this.syncRepository();
     const scratch = new SelectorCache({ dualStack: this.selectorCache.dualStack });
     scratch.updateIdentities(peers);
+    return new SelectorPolicy(scratch, labels, namedPorts, this.rulesSelecting(labels), this.options);
+  }
+
+  /** The rules whose subject selects an endpoint with these labels, in repository order. */
+  rulesSelecting(labels: readonly Label[]): PolicyRule[] {
     const idx = new LabelIndex(labels);
-    return new SelectorPolicy(scratch, labels, namedPorts, this.repository.rules(), (r) => selectorMatches(r.subject, idx), this.options);
+    const index = this.repository.subjectIndex();
+    const ns = labels.find((l) => l.key === PodNamespaceLabel && l.source === LabelSource.k8s)?.value;
+    const groups = [...(index.get('*') ?? []), ...(ns !== undefined ? index.get(ns) ?? [] : [])];
+    const selected = new Set<PolicyRule>();
+    for (const g of groups) if (selectorMatches(g.subject, idx)) for (const r of g.rules) selected.add(r);
+    return [...selected].sort((a, b) => this.repository.position(a) - this.repository.position(b));
   }
 
   /** The identity the selector cache knows for exactly these labels, if any. */
@@ -237,15 +255,7 @@ export class PolicyEngine {
   private attach(endpointId: number, rec: EndpointRecord): Shared {
     let shared = this.shared.get(rec.shareKey);
     if (shared === undefined) {
-      const idx = new LabelIndex(rec.labels);
-      const memo = new Map<string, boolean>();
-      const selecting = (rule: PolicyRule) => {
-        const k = selectorKey(rule.subject);
-        let m = memo.get(k);
-        if (m === undefined) memo.set(k, (m = selectorMatches(rule.subject, idx)));
-        return m;
-      };
-      const policy = new SelectorPolicy(this.selectorCache, rec.labels, rec.namedPorts, this.repository.rules(), selecting, this.options);
+      const policy = new SelectorPolicy(this.selectorCache, rec.labels, rec.namedPorts, this.rulesSelecting(rec.labels), this.options);
       shared = { policy, endpoints: new Set() };
       this.shared.set(rec.shareKey, shared);
     }
@@ -265,10 +275,9 @@ export class PolicyEngine {
     }
   }
 
-  private endpointEntries(endpointId: number): Map<string, MapStateEntry> | undefined {
+  private endpointSnapshot(endpointId: number): MapStateSnapshot | undefined {
     const rec = this.endpoints.get(endpointId);
-    const shared = rec === undefined ? undefined : this.shared.get(rec.shareKey);
-    return shared === undefined ? undefined : entriesOf(shared.policy);
+    return rec === undefined ? undefined : this.shared.get(rec.shareKey)?.policy.snapshot();
   }
 
   private view(endpointId: number): EndpointPolicy {
@@ -307,10 +316,4 @@ export class PolicyEngine {
 function shareKey(labels: readonly Label[], namedPorts: readonly NamedPort[]): string {
   const ports = [...namedPorts].map((p) => `${p.name}=${p.protocol}/${p.port}`).sort().join(',');
   return `${labelArrayKey(labels)}|${ports}`;
-}
-
-function entriesOf(view: MapStateView): Map<string, MapStateEntry> {
-  const m = new Map<string, MapStateEntry>();
-  for (const e of view) m.set(policyKeyString(e.key), e);
-  return m;
 }

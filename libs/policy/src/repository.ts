@@ -3,7 +3,25 @@ import type { Policy, PolicyKind, PolicyRule } from './model.js';
 import { originString } from './model.js';
 import type { ParseOptions, ParseResult } from './parse/documents.js';
 import { parsePolicies } from './parse/documents.js';
+import type { LabelSelector } from './selector.js';
 import { selectorKey } from './selector.js';
+import { LabelSource, PodNamespaceLabel } from './labels.js';
+
+/** Rules sharing one subject selector, evaluated once per endpoint. */
+export interface SubjectGroup {
+  readonly subject: LabelSelector;
+  readonly rules: readonly PolicyRule[];
+}
+
+/** Subject groups by the one namespace their selector requires (`*`: any namespace). */
+export type SubjectIndex = ReadonlyMap<string, readonly SubjectGroup[]>;
+
+function requiredNamespace(s: LabelSelector): string | undefined {
+  const r = s.requirements.find(
+    (q) => q.key === PodNamespaceLabel && q.operator === 'In' && q.values.length === 1 && (q.source === LabelSource.k8s || q.source === LabelSource.any),
+  );
+  return r?.values[0];
+}
 
 export interface PolicyRef {
   readonly kind?: PolicyKind;
@@ -28,6 +46,8 @@ export class Repository {
   private readonly policies = new Map<string, Policy>();
   private revisionNumber = 1;
   private cachedRules: PolicyRule[] | undefined;
+  private cachedIndex: SubjectIndex | undefined;
+  private cachedPositions: Map<PolicyRule, number> | undefined;
   private readonly listeners = new Set<(revision: number) => void>();
 
   get revision(): number {
@@ -88,9 +108,41 @@ export class Repository {
     return this.cachedRules;
   }
 
+  /** Position of a rule in {@link rules}, to keep results in repository order. */
+  position(rule: PolicyRule): number {
+    if (this.cachedPositions === undefined) {
+      this.cachedPositions = new Map();
+      this.rules().forEach((r, i) => this.cachedPositions!.set(r, i));
+    }
+    return this.cachedPositions.get(rule) ?? -1;
+  }
+
+  /** The rules grouped by subject selector and indexed by namespace, so an endpoint checks only its own. */
+  subjectIndex(): SubjectIndex {
+    if (this.cachedIndex !== undefined) return this.cachedIndex;
+    const groups = new Map<string, { subject: LabelSelector; rules: PolicyRule[] }>();
+    for (const r of this.rules()) {
+      const k = selectorKey(r.subject);
+      const g = groups.get(k);
+      if (g === undefined) groups.set(k, { subject: r.subject, rules: [r] });
+      else g.rules.push(r);
+    }
+    const index = new Map<string, SubjectGroup[]>();
+    for (const g of groups.values()) {
+      const ns = requiredNamespace(g.subject) ?? '*';
+      const list = index.get(ns);
+      if (list === undefined) index.set(ns, [g]);
+      else list.push(g);
+    }
+    this.cachedIndex = index;
+    return index;
+  }
+
   private bump(): void {
     this.revisionNumber++;
     this.cachedRules = undefined;
+    this.cachedIndex = undefined;
+    this.cachedPositions = undefined;
     for (const l of this.listeners) l(this.revisionNumber);
   }
 }

@@ -6,10 +6,10 @@ import type { Direction, L7Parser, L7Rules, PolicyRule, PortProtocol, RuleOrigin
 import { SyntheticOrigins } from './model.js';
 import type { CachedSelector, SelectionChange, SelectorCache, SelectorUser } from './selector-cache.js';
 import type { MapStateChanges, MapStateEntry, MapStateView, PolicyEntry, PolicyKey, Verdict, LookupResult } from './map-state.js';
-import { diffEntries, lookupMapState, policyKeyString, Proto, formatPolicyKey } from './map-state.js';
+import { lookupMapState, Proto, formatPolicyKey } from './map-state.js';
 import { maskToPrefixLength, portRangeToMaskedPorts } from './port-range.js';
-import type { Partition, RawEntry } from './partition.js';
-import { computePartition } from './partition.js';
+import type { L4Key, RawEntry, Template } from './partition.js';
+import { computeTemplate, l4Number } from './partition.js';
 import { ReservedIdentity } from './reserved-identities.js';
 
 export type EnforcementMode = 'default' | 'always' | 'never';
@@ -30,17 +30,19 @@ export interface ResolveOptions {
   readonly nodeNamedPorts: readonly NamedPort[];
 }
 
-/** L4 part of a key, before an identity is attached. */
-type L4Key = Omit<PolicyKey, 'identity'>;
-
 interface Filter {
   readonly selector: CachedSelector;
-  readonly keys: readonly L4Key[];
-  readonly verdict: Verdict;
-  readonly proxyPort: number;
-  readonly parser?: L7Parser;
-  readonly origin: RuleOrigin;
+  /** The entries this filter gives every identity its selector selects. */
+  readonly raw: readonly RawEntry[];
 }
+
+/** The map state of a policy as immutable templates per identity; cheap to keep for diffs. */
+export interface MapStateSnapshot {
+  readonly any: Template;
+  readonly partitions: ReadonlyMap<number, Template>;
+}
+
+const emptyTemplate: Template = new Map();
 
 /** The L7 rules of one port for one peer selector, as the proxy needs them. */
 export interface L7SelectorPolicy {
@@ -78,10 +80,15 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
   readonly rules: readonly PolicyRule[];
   readonly l7: L7PortPolicy[] = [];
   private readonly filters: Filter[] = [];
-  private readonly bySelector = new Map<CachedSelector, Filter[]>();
+  private readonly bySelector = new Map<CachedSelector, RawEntry[]>();
+  // Non-wildcard selectors in a fixed order: an identity's signature is the indexes of those selecting it.
+  private selectorList: CachedSelector[] = [];
+  private rawByIndex: (readonly RawEntry[])[] = [];
   private readonly wildcards: CachedSelector[] = [];
-  private any: Partition = new Map();
-  private readonly partitions = new Map<number, Partition>();
+  private any: Template = emptyTemplate;
+  private readonly partitions = new Map<number, Template>();
+  private readonly templates = new Map<string, Template>();
+  private hostExtra: RawEntry[] = [];
   private hostAllow = false;
   private pendingAdds: MapStateEntry[] = [];
   private pendingDeletes: PolicyKey[] = [];
@@ -91,12 +98,10 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
     private readonly cache: SelectorCache,
     readonly labels: readonly Label[],
     readonly namedPorts: readonly NamedPort[],
-    allRules: Iterable<PolicyRule>,
-    private readonly selecting: (rule: PolicyRule) => boolean,
+    selectedRules: readonly PolicyRule[],
     private readonly options: ResolveOptions,
   ) {
-    const rules: PolicyRule[] = [];
-    if (options.enforcementMode !== 'never') for (const r of allRules) if (selecting(r)) rules.push(r);
+    const rules = options.enforcementMode === 'never' ? [] : selectedRules;
     this.rules = rules;
     const isInit = labels.some((l) => l.source === LabelSource.reserved && l.key === 'init');
     const enforced = (d: Direction) =>
@@ -107,7 +112,6 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
     this.computeAll();
   }
 
-  /** Why a direction is enforced or not, for explanations. */
   get size(): number {
     let n = this.any.size;
     for (const p of this.partitions.values()) n += p.size;
@@ -116,18 +120,24 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
 
   get(key: PolicyKey): PolicyEntry | undefined {
     const p = key.identity === 0 ? this.any : this.partitions.get(key.identity);
-    return p?.get(policyKeyString(key))?.entry;
+    return p?.get(l4Number(key))?.entry;
   }
 
   *[Symbol.iterator](): Iterator<MapStateEntry> {
-    yield* this.any.values();
-    for (const p of this.partitions.values()) yield* p.values();
+    for (const e of this.any.values()) yield { key: { ...e.l4, identity: 0 }, entry: e.entry };
+    for (const [id, p] of this.partitions) for (const e of p.values()) yield { key: { ...e.l4, identity: id }, entry: e.entry };
+  }
+
+  /** The templates as they are now; see {@link diffSnapshots}. */
+  snapshot(): MapStateSnapshot {
+    return { any: this.any, partitions: new Map(this.partitions) };
   }
 
   /** The datapath's verdict for one packet (see {@link lookupMapState}), looking only at the two relevant slices. */
   lookup(identity: number, direction: Direction, protocol: number, port: number): LookupResult {
-    const slice = this.partitions.get(identity);
-    const entries = slice === undefined ? this.any.values() : [...this.any.values(), ...slice.values()];
+    const entries: MapStateEntry[] = [];
+    for (const e of this.any.values()) entries.push({ key: { ...e.l4, identity: 0 }, entry: e.entry });
+    for (const e of this.partitions.get(identity)?.values() ?? []) entries.push({ key: { ...e.l4, identity }, entry: e.entry });
     return lookupMapState(entries, identity, direction, protocol, port);
   }
 
@@ -149,7 +159,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const cs of this.bySelector.keys()) this.cache.removeSelector(cs, this);
+    for (const cs of this.selectorList) this.cache.removeSelector(cs, this);
     for (const cs of this.wildcards) this.cache.removeSelector(cs);
   }
 
@@ -165,7 +175,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
       const after = this.computeIdentity(id);
       if (after.size === 0) this.partitions.delete(id);
       else this.partitions.set(id, after);
-      diffEntries(before, after, out);
+      if (before !== after) diffTemplates(id, before, after, out);
     }
   }
 
@@ -198,7 +208,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
           let keys = pe.keys;
           if (parser !== undefined) {
             keys = keys.filter((k) => {
-              const at = `${policyKeyString({ ...k, identity: 0 })}|${cs.key}`;
+              const at = `${l4Number(k)}|${cs.key}`;
               const prev = parsersAt.get(at);
               if (prev !== undefined && prev.parser !== parser) {
                 this.errors.push(
@@ -211,23 +221,27 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
             });
           }
           const verdict: Verdict = rule.deny ? 'deny' : parser !== undefined ? 'redirect' : 'allow';
+          const proxyPort = parser !== undefined ? this.options.proxyPortFor(parser, rule.direction) : 0;
           const filter: Filter = {
             selector: cs,
-            keys,
-            verdict,
-            proxyPort: parser !== undefined ? this.options.proxyPortFor(parser, rule.direction) : 0,
-            ...(parser !== undefined ? { parser } : {}),
-            origin: rule.origin,
+            raw: keys.map((l4) => ({
+              l4,
+              n: l4Number(l4),
+              verdict,
+              proxyPort,
+              ...(parser !== undefined ? { l7Parser: parser } : {}),
+              origin: rule.origin,
+            })),
           };
           this.filters.push(filter);
           if (!wildcardPeer) {
             const list = this.bySelector.get(cs);
-            if (list === undefined) this.bySelector.set(cs, [filter]);
-            else list.push(filter);
+            if (list === undefined) this.bySelector.set(cs, [...filter.raw]);
+            else list.push(...filter.raw);
           }
           if (rule.deny) continue;
           for (const k of keys) {
-            const ks = policyKeyString({ ...k, identity: 0 });
+            const ks = String(l4Number(k));
             let port = l7At.get(ks);
             if (pe.l7 !== undefined) {
               if (port === undefined) l7At.set(ks, (port = { key: k, parser: pe.l7.type, perSelector: new Map(), allowOnly: new Map() }));
@@ -250,6 +264,8 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
     }
     this.buildL7(l7At);
     this.hostAllow = this.options.allowLocalhost === 'always' && this.enforcement.ingress;
+    this.selectorList = [...this.bySelector.keys()];
+    this.rawByIndex = this.selectorList.map((cs) => this.bySelector.get(cs) ?? []);
   }
 
   private buildL7(
@@ -311,68 +327,99 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
 
   private anyRaw(): RawEntry[] {
     const raw: RawEntry[] = [];
-    for (const f of this.filters) {
-      if (!f.selector.isWildcard) continue;
-      for (const k of f.keys) raw.push(this.raw({ ...k, identity: 0 }, f));
-    }
+    for (const f of this.filters) if (f.selector.isWildcard) raw.push(...f.raw);
     if (!this.enforcement.ingress) raw.push(allowAll('ingress', SyntheticOrigins.allowAllIngress));
     if (!this.enforcement.egress) raw.push(allowAll('egress', SyntheticOrigins.allowAllEgress));
     return raw;
   }
 
-  private raw(key: PolicyKey, f: Filter): RawEntry {
-    return {
-      key,
-      verdict: f.verdict,
-      proxyPort: f.proxyPort,
-      ...(f.parser !== undefined ? { l7Parser: f.parser } : {}),
-      origin: f.origin,
-    };
-  }
-
   private hostRaw(): RawEntry[] {
     if (!this.hostAllow) return [];
-    const raw: RawEntry[] = [allowAll('ingress', SyntheticOrigins.allowLocalhostIngress, ReservedIdentity.host)];
+    const raw: RawEntry[] = [allowAll('ingress', SyntheticOrigins.allowLocalhostIngress)];
     // S-17: the host keeps bypassing the proxy on ports where the wildcard redirects.
     for (const e of this.any.values()) {
-      if (e.key.direction === 'ingress' && e.entry.verdict === 'redirect') {
-        raw.push({ key: { ...e.key, identity: ReservedIdentity.host }, verdict: 'allow', proxyPort: 0, origin: SyntheticOrigins.allowLocalhostIngress });
+      if (e.l4.direction === 'ingress' && e.entry.verdict === 'redirect') {
+        raw.push({ l4: e.l4, n: l4Number(e.l4), verdict: 'allow', proxyPort: 0, origin: SyntheticOrigins.allowLocalhostIngress });
       }
     }
     return raw;
   }
 
   private computeAll(): void {
-    this.any = computePartition(0, this.anyRaw(), undefined);
-    const buckets = new Map<number, RawEntry[]>();
-    for (const [cs, filters] of this.bySelector) {
-      for (const id of cs.selections) {
-        let b = buckets.get(id);
-        if (b === undefined) buckets.set(id, (b = []));
-        for (const f of filters) for (const k of f.keys) b.push(this.raw({ ...k, identity: id }, f));
-      }
-    }
-    if (this.hostAllow && !buckets.has(ReservedIdentity.host)) buckets.set(ReservedIdentity.host, []);
-    for (const [id, raw] of buckets) {
-      if (id === ReservedIdentity.host) raw.push(...this.hostRaw());
-      const p = computePartition(id, raw, this.any);
-      if (p.size > 0) this.partitions.set(id, p);
+    this.any = computeTemplate(this.anyRaw(), undefined);
+    this.hostExtra = this.hostRaw();
+    const signatures = new Map<number, string>();
+    this.selectorList.forEach((cs, j) => {
+      const part = `${j},`;
+      for (const id of cs.selections) signatures.set(id, (signatures.get(id) ?? '') + part);
+    });
+    if (this.hostAllow && !signatures.has(ReservedIdentity.host)) signatures.set(ReservedIdentity.host, '');
+    for (const [id, sig] of signatures) {
+      const t = this.templateFor(sig, id === ReservedIdentity.host);
+      if (t.size > 0) this.partitions.set(id, t);
     }
   }
 
-  private computeIdentity(id: number): Partition {
-    const raw: RawEntry[] = [];
-    for (const [cs, filters] of this.bySelector) {
-      if (!cs.selections.has(id)) continue;
-      for (const f of filters) for (const k of f.keys) raw.push(this.raw({ ...k, identity: id }, f));
+  private computeIdentity(id: number): Template {
+    let sig = '';
+    for (let j = 0; j < this.selectorList.length; j++) if (this.selectorList[j]!.selections.has(id)) sig += `${j},`;
+    if (sig === '' && !(this.hostAllow && id === ReservedIdentity.host)) return emptyTemplate;
+    return this.templateFor(sig, id === ReservedIdentity.host);
+  }
+
+  /** Identities selected by the same selectors get the same entries: compute them once per signature. */
+  private templateFor(sig: string, host: boolean): Template {
+    const key = host ? `${sig}host` : sig;
+    let t = this.templates.get(key);
+    if (t === undefined) {
+      const raw: RawEntry[] = [];
+      for (const j of sig.split(',')) if (j !== '') raw.push(...this.rawByIndex[Number(j)]!);
+      if (host) raw.push(...this.hostExtra);
+      t = computeTemplate(raw, this.any);
+      if (t.size === 0) t = emptyTemplate;
+      this.templates.set(key, t);
     }
-    if (id === ReservedIdentity.host) raw.push(...this.hostRaw());
-    return computePartition(id, raw, this.any);
+    return t;
   }
 }
 
-function allowAll(direction: Direction, origin: RuleOrigin, identity = 0): RawEntry {
-  return { key: { identity, direction, protocol: 0, port: 0, prefixLength: 0 }, verdict: 'allow', proxyPort: 0, origin };
+function sameEntry(a: PolicyEntry, b: PolicyEntry): boolean {
+  return a === b || (a.verdict === b.verdict && a.proxyPort === b.proxyPort && a.origins.length === b.origins.length &&
+    a.origins.every((o, i) => o === b.origins[i]));
+}
+
+function diffTemplates(
+  identity: number,
+  before: Template | undefined,
+  after: Template | undefined,
+  out: { adds: MapStateEntry[]; deletes: PolicyKey[] },
+): void {
+  if (before === after) return;
+  if (after !== undefined) {
+    for (const [n, e] of after) {
+      const old = before?.get(n);
+      if (old === undefined || !sameEntry(old.entry, e.entry)) out.adds.push({ key: { ...e.l4, identity }, entry: e.entry });
+    }
+  }
+  if (before !== undefined) {
+    for (const [n, e] of before) if (after === undefined || !after.has(n)) out.deletes.push({ ...e.l4, identity });
+  }
+}
+
+/** The changes that turn the map state of snapshot `before` (none: empty) into that of `after`. */
+export function diffSnapshots(before: MapStateSnapshot | undefined, after: MapStateSnapshot): MapStateChanges {
+  const out = { adds: [] as MapStateEntry[], deletes: [] as PolicyKey[] };
+  diffTemplates(0, before?.any, after.any, out);
+  for (const [id, t] of after.partitions) diffTemplates(id, before?.partitions.get(id), t, out);
+  if (before !== undefined) {
+    for (const [id, t] of before.partitions) if (!after.partitions.has(id)) diffTemplates(id, t, undefined, out);
+  }
+  return out;
+}
+
+function allowAll(direction: Direction, origin: RuleOrigin): RawEntry {
+  const l4 = { direction, protocol: 0, port: 0, prefixLength: 0 };
+  return { l4, n: l4Number(l4), verdict: 'allow', proxyPort: 0, origin };
 }
 
 /** One rule list of a parser from several (of the same parser), without duplicates (S-15: equal rules merge). */

@@ -85,8 +85,16 @@ function requirementString(r: LabelRequirement): string {
   }
 }
 
+const keyCache = new WeakMap<Selector, string>();
+
 /** Canonical text of a selector; the identity of a selector in the cache and in explanations. */
 export function selectorKey(s: Selector): string {
+  let k = keyCache.get(s);
+  if (k === undefined) keyCache.set(s, (k = computeSelectorKey(s)));
+  return k;
+}
+
+function computeSelectorKey(s: Selector): string {
   switch (s.type) {
     case 'labels':
       return s.requirements.length === 0 ? '&LabelSelector{}' : s.requirements.map(requirementString).join(', ');
