@@ -5,11 +5,13 @@
 // value key, only if neither id/<id> nor labels/<labels> exists. Racing allocators of the same
 // labels therefore converge on the first one's id; the losers read it from the failed
 // transaction and add their own reference with a second transaction that checks the identity
-// still exists (the garbage collector may have removed it in between).
+// still exists (the garbage collector may have removed it in between). Both kinds go through a
+// group commit (TxnBatcher), so a node starting many endpoints at once sends few transactions.
 import type { Identity } from './identity.js';
 import type { IdentityCache } from './identity-cache.js';
 import { idKey, labelsKey, valueKey } from './identity-keys.js';
 import type { Kvstore } from './kvstore.js';
+import { TxnBatcher } from './txn-batcher.js';
 import { canonicalLabels, needsLocalIdentity, parseLabelString, type LabelSet } from './labels.js';
 import {
   lookupReservedByLabelString,
@@ -58,6 +60,7 @@ export class IdentityAllocator {
   private readonly minId: number;
   private readonly maxId: number;
   private readonly stopRestoring: () => void;
+  private readonly batcher: TxnBatcher;
   readonly stats: AllocatorStats = { created: 0, createConflicts: 0, referenced: 0, referenceConflicts: 0 };
 
   constructor(
@@ -69,6 +72,7 @@ export class IdentityAllocator {
     this.minId = options.minId ?? MIN_CLUSTER_IDENTITY;
     this.maxId = options.maxId ?? MAX_CLUSTER_IDENTITY;
     this.stopRestoring = kv.onLeaseRestored(() => this.restoreReferences());
+    this.batcher = new TxnBatcher(kv);
   }
 
   get nodeName(): string {
@@ -180,7 +184,7 @@ export class IdentityAllocator {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (knownId !== undefined) {
         const id = knownId;
-        const res = await this.kv.txn(
+        const res = await this.batcher.txn(
           `allocate ${labelString}: reference identity ${id}`,
           [
             { kind: 'valueEquals', key: labelsKey(labelString), value: String(id) },
@@ -199,7 +203,7 @@ export class IdentityAllocator {
         if (knownId === id) knownId = undefined;
       } else {
         const id = this.pickFreeId(taken);
-        const res = await this.kv.txn(
+        const res = await this.batcher.txn(
           `allocate ${labelString}: create identity ${id}`,
           [
             { kind: 'absent', key: labelsKey(labelString) },
