@@ -30,10 +30,12 @@ export class TableMapInspector implements MapInspector {
   ) {}
 
   async list(): Promise<BPFMapProperties[]> {
-    const maps: BPFMapProperties[] = [{ name: 'cilium_ipcache', path: `${this.bpfRoot}/cilium_ipcache`, size: this.tables.ipcache.size }];
+    const ipcacheErrors = [...(this.reconcilers.ipcache?.statuses().values() ?? [])].filter((s) => s.kind === 'error').length;
+    const maps: BPFMapProperties[] = [{ name: 'cilium_ipcache', path: `${this.bpfRoot}/cilium_ipcache`, size: this.tables.ipcache.size, errors: ipcacheErrors }];
     for (const ep of this.tables.endpoints.list()) {
       const name = policyMapName(ep.id);
-      maps.push({ name, path: `${this.bpfRoot}/${name}`, size: this.tables.policy.getBy('endpoint', String(ep.id)).length });
+      // Policy maps are written synchronously by regeneration; a failure shows as the endpoint's state.
+      maps.push({ name, path: `${this.bpfRoot}/${name}`, size: this.tables.policy.getBy('endpoint', String(ep.id)).length, errors: 0 });
     }
     return maps;
   }

@@ -169,8 +169,9 @@ describe('cilium CLI against a running agent', () => {
     const metrics = await cilium('metrics', 'list', '--match-pattern', '^cilium_endpoint$');
     expect(metrics.out.split('\n')).toEqual(['Metric            Labels   Value', 'cilium_endpoint            2.000000']);
     const maps = await cilium('map', 'list');
-    expect(maps.out).toMatch(/^cilium_ipcache\s+2\s+\S+cilium_ipcache$/m);
-    expect(maps.out).toMatch(/^cilium_policy_00012\s+0\s/m);
+    expect(maps.out).toMatch(/^Name\s+Num entries\s+Num errors\s+Cache enabled$/m);
+    expect(maps.out).toMatch(/^cilium_ipcache\s+2\s+0\s+true$/m);
+    expect(maps.out).toMatch(/^cilium_policy_00012\s+0\s+0\s+true$/m);
     const ipcache = await cilium('bpf', 'ipcache', 'list');
     expect(ipcache.out.split('\n')).toEqual([
       'IP PREFIX/ADDRESS   IDENTITY',

@@ -7,7 +7,7 @@ import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 
 export function formatMapList(list: BPFMapList): string {
-  return formatTable(['Name', 'Num entries', 'Path'], list.maps.map((m) => [m.name, m.size, m.path]));
+  return formatTable(['Name', 'Num entries', 'Num errors', 'Cache enabled'], list.maps.map((m) => [m.name, m.size, m.errors, 'true']));
 }
 
 export function formatMapEntries(map: BPFMap): string {

@@ -253,6 +253,8 @@ export interface BPFMapProperties {
   name: string;
   path: string;
   size: number;
+  /** Ours: cached entries whose last write failed. */
+  errors: number;
 }
 
 export interface BPFMapList {
