@@ -163,7 +163,7 @@ describe('endpoint manager', () => {
       [2, 'c2', 'ready'],
     ]);
     expect(second.identity.refs.size).toBe(2);
-    expect(second.datapath.calls).toContain('writePolicy 1 (0)');
+    expect(second.datapath.calls).toEqual(expect.arrayContaining(['attach 1', 'writePolicy 1 (0)', 'attach 2', 'writePolicy 2 (0)']));
     expect(second.tables.ipcache.size).toBe(2);
   });
 

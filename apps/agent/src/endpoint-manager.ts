@@ -143,7 +143,8 @@ export class EndpointManager {
     for (const f of files) {
       const rec = (await readJsonIfExists(join(this.dir, f))) as EndpointRecord | undefined;
       if (!rec || typeof rec.id !== 'number') continue;
-      restored.push(withLog(rec, 'ok', 'restored from state dir', 'restoring'));
+      // attach() runs again (it must be idempotent): the new process re-opens the pinned programs and maps.
+      restored.push(withLog({ ...rec, attached: false }, 'ok', 'restored from state dir', 'restoring'));
     }
     for (const rec of restored) this.deps.tables.endpoints.upsert(rec);
     await Promise.all(restored.map((rec) => this.regenerate(rec.id, 'restore')));
