@@ -55,39 +55,33 @@ static __always_inline int rewrite_macs(struct __sk_buff *skb, const struct endp
 	return bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
 }
 
-/* Classify a packet and apply this endpoint's policy in one direction.
- * Returns 0 to forward (with *report and *proxy_port set), or TC_ACT_SHOT after
- * emitting the drop. */
-static __always_inline int enforce(struct __sk_buff *skb, const struct pkt *p, __u8 scope,
-				   __u32 remote, __u32 *remote_out, struct ct_result *ct,
-				   int *report, __u16 *proxy_port)
+/* Account a packet of a known connection (established, reply, related).
+ * Sets *remote to the peer identity recorded when the connection was admitted. */
+static __always_inline void known_connection(const struct pkt *p, struct ct_result *ct, __u64 now,
+					     __u32 *remote, int *report, __u16 *proxy_port)
 {
-	__u64 now = bpf_ktime_get_ns();
+	*proxy_port = 0;
+	if (ct->state == CT_RELATED) {
+		*report = 1;
+		return;
+	}
+	*report = ct_update(ct->entry, p, ct->rx, now, TRACE_INTERVAL_NS);
+	*remote = ct->entry->src_sec_id;
+	if (ct->entry->flags & CT_F_PROXY)
+		*proxy_port = bpf_ntohs(ct->entry->proxy_port);
+}
+
+/* A new (or reopened) connection: this endpoint's policy decides. Returns 0
+ * to forward with *proxy_port set, or TC_ACT_SHOT after emitting the drop. */
+static __always_inline int new_connection(struct __sk_buff *skb, const struct pkt *p, __u8 scope,
+					  __u64 now, __u32 remote, __u16 *proxy_port)
+{
 	__u8 egress = scope == CT_EGRESS;
 	__u8 dir = egress ? METRIC_DIR_EGRESS : METRIC_DIR_INGRESS;
 	__u32 src = egress ? SECLABEL : remote;
 	__u32 dst = egress ? remote : SECLABEL;
-
-	ct_lookup(p, scope, now, ct);
-	*proxy_port = 0;
-	*report = 0;
-
-	switch (ct->state) {
-	case CT_ESTABLISHED:
-	case CT_REPLY:
-		*report = ct_update(ct->entry, p, ct->rx, now, TRACE_INTERVAL_NS);
-		*remote_out = ct->entry->src_sec_id;
-		if (ct->entry->flags & CT_F_PROXY)
-			*proxy_port = bpf_ntohs(ct->entry->proxy_port);
-		return 0;
-	case CT_RELATED:
-		*report = 1;
-		*remote_out = remote;
-		return 0;
-	}
-
-	/* New (or reopened) connection: the policy decides. */
 	struct policy_result pr;
+
 	policy_lookup(remote, egress, p->t.proto, p->policy_port, p->len, &pr);
 	send_policy_verdict(skb, LXC_ID, src, dst, remote, pr.verdict ? pr.verdict : pr.proxy_port,
 			    p->policy_port, pr.proxy_port, p->t.proto, dir, pr.match_type,
@@ -98,16 +92,20 @@ static __always_inline int enforce(struct __sk_buff *skb, const struct pkt *p, _
 	if (ct_create(p, scope, now, remote, pr.proxy_port) < 0)
 		return send_drop(skb, DROP_CT_CREATE_FAILED, dir, LXC_ID, src, dst, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(p));
-	*remote_out = remote;
 	*proxy_port = pr.proxy_port;
-	*report = 1;
 	return 0;
 }
 
+/* To the node's stack, where the proxy's TPROXY rule picks it up by the mark. */
 static __always_inline int to_proxy(struct __sk_buff *skb, __u16 proxy_port)
 {
 	skb->mark = ((__u32)proxy_port << 16) | MARK_MAGIC_TO_PROXY;
 	return TC_ACT_OK;
+}
+
+static __always_inline int is_new(int state)
+{
+	return state == CT_NEW || state == CT_REOPENED;
 }
 
 SEC("tc")
@@ -116,8 +114,8 @@ int cil_from_container(struct __sk_buff *skb)
 	struct pkt p = {};
 	struct ct_result ct;
 	__u32 remote = IDENTITY_WORLD;
-	int report;
-	__u16 proxy_port;
+	int report = 1;
+	__u16 proxy_port = 0;
 
 	/* A packet hairpinned to the proxy by cil_to_container of this veth. */
 	if ((skb->mark & MARK_MAGIC_MASK) == MARK_MAGIC_TO_PROXY)
@@ -130,19 +128,25 @@ int cil_from_container(struct __sk_buff *skb)
 		return send_drop(skb, -ret, METRIC_DIR_EGRESS, LXC_ID, SECLABEL, 0, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
 
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct endpoint_info *ep = endpoint_lookup(p.t.daddr, p.family);
 	struct ipcache_value *info = NULL;
-	if (ep) {
-		remote = ep->sec_identity;
-	} else {
-		info = ipcache_lookup(p.t.daddr, p.family);
-		if (info)
-			remote = info->sec_identity;
-	}
 
-	ret = enforce(skb, &p, CT_EGRESS, remote, &remote, &ct, &report, &proxy_port);
-	if (ret)
-		return ret;
+	ct_lookup(&p, CT_EGRESS, now, &ct);
+	if (is_new(ct.state)) {
+		if (ep) {
+			remote = ep->sec_identity;
+		} else {
+			info = ipcache_lookup(p.t.daddr, p.family);
+			if (info)
+				remote = info->sec_identity;
+		}
+		ret = new_connection(skb, &p, CT_EGRESS, now, remote, &proxy_port);
+		if (ret)
+			return ret;
+	} else {
+		known_connection(&p, &ct, now, &remote, &report, &proxy_port);
+	}
 	metrics_add(METRIC_REASON_FORWARDED, METRIC_DIR_EGRESS, p.len);
 
 	if (proxy_port) {
@@ -163,13 +167,16 @@ int cil_from_container(struct __sk_buff *skb)
 		return bpf_redirect(ep->ifindex, 0);
 	}
 
-	if (ENABLE_TUNNEL && info && info->tunnel_endpoint &&
-	    !(info->flags & IPCACHE_F_SKIP_TUNNEL)) {
-		if (report)
-			send_trace(skb, TRACE_TO_OVERLAY, trace_reason(ct.state), LXC_ID, SECLABEL,
-				   remote, 0, pkt_flags(&p));
-		skb->mark = mark_from_identity(SECLABEL);
-		return bpf_redirect(TUNNEL_IFINDEX, 0);
+	if (ENABLE_TUNNEL) {
+		if (!info)
+			info = ipcache_lookup(p.t.daddr, p.family);
+		if (info && info->tunnel_endpoint && !(info->flags & IPCACHE_F_SKIP_TUNNEL)) {
+			if (report)
+				send_trace(skb, TRACE_TO_OVERLAY, trace_reason(ct.state), LXC_ID,
+					   SECLABEL, remote, 0, pkt_flags(&p));
+			skb->mark = mark_from_identity(SECLABEL);
+			return bpf_redirect(TUNNEL_IFINDEX, 0);
+		}
 	}
 
 	if (report)
@@ -183,26 +190,34 @@ int cil_to_container(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	struct ct_result ct;
-	int report;
-	__u16 proxy_port;
+	int report = 1;
+	__u16 proxy_port = 0;
 
 	int ret = parse_packet(skb, &p);
 	if (ret == PARSE_PASS)
 		return TC_ACT_OK;
 
 	/* The sender's identity: handed over in the mark by the program that
-	 * forwarded the packet here, or else the ipcache. */
+	 * forwarded the packet here, or else (for new connections) the ipcache. */
 	__u32 remote = identity_from_mark(skb->mark);
 	skb->mark = 0;
 	if (ret < 0)
 		return send_drop(skb, -ret, METRIC_DIR_INGRESS, LXC_ID, remote, SECLABEL, LXC_ID,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
-	if (!remote)
-		remote = identity_of(p.t.saddr, p.family);
 
-	ret = enforce(skb, &p, CT_INGRESS, remote, &remote, &ct, &report, &proxy_port);
-	if (ret)
-		return ret;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	ct_lookup(&p, CT_INGRESS, now, &ct);
+	if (is_new(ct.state)) {
+		if (!remote)
+			remote = identity_of(p.t.saddr, p.family);
+		ret = new_connection(skb, &p, CT_INGRESS, now, remote, &proxy_port);
+		if (ret)
+			return ret;
+	} else {
+		known_connection(&p, &ct, now, &remote, &report, &proxy_port);
+		if (!remote)
+			remote = identity_of(p.t.saddr, p.family);
+	}
 	metrics_add(METRIC_REASON_FORWARDED, METRIC_DIR_INGRESS, p.len);
 
 	if (proxy_port) {

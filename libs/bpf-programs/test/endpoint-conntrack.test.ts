@@ -29,7 +29,7 @@ afterEach(async () => {
 
 describe('conntrack', () => {
   it('lets replies of an accepted connection out even when egress denies everything', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 2000, direction: 'ingress', protocol: IPPROTO.tcp, port: 80 }]);
+    writePolicy(ep, [{ identity: 2000, direction: 'ingress', protocol: IPPROTO.tcp, port: 80 }]);
     expect(into(tcp(PEER, POD, 50000, 80, syn))).toBe(TC_ACT_OK);
     expect(out(tcp(POD, PEER, 80, 50000, syn | ack))).toBe(TC_ACT_OK);   // reply
     expect(into(tcp(PEER, POD, 50000, 80, ack))).toBe(TC_ACT_OK);         // established
@@ -46,7 +46,7 @@ describe('conntrack', () => {
   });
 
   it('keeps SYN-only connections for 60 s, established ones for 6 h and closing ones for 10 s', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     const key = encodeCtKey({ saddr: POD, daddr: PEER, sport: 50002, dport: 80, protocol: IPPROTO.tcp, scope: 'egress' });
     const lifetime = () => {
       const ct = decodeCtEntry(dp.map('cilium_ct4_global').lookup(key) as Buffer);
@@ -66,7 +66,7 @@ describe('conntrack', () => {
   });
 
   it('matches ICMP echo replies to their request, and nothing else', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 2000, direction: 'egress', protocol: IPPROTO.icmp, port: 8 }]);
+    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.icmp, port: 8 }]);
     expect(out(packet({ src: POD, dst: PEER, l4: { proto: 'icmp', type: 8, id: 77, seq: 1 } }))).toBe(TC_ACT_OK);
     expect(into(packet({ src: PEER, dst: POD, l4: { proto: 'icmp', type: 0, id: 77, seq: 1 } }))).toBe(TC_ACT_OK);
     expect(into(packet({ src: PEER, dst: POD, l4: { proto: 'icmp', type: 0, id: 78, seq: 1 } }))).toBe(TC_ACT_SHOT);
@@ -76,7 +76,7 @@ describe('conntrack', () => {
 
   it('lets an ICMP error about an allowed connection in as related', async () => {
     dp.watchEvents();
-    writePolicy(ep.map('cilium_policy'), [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
+    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
     const query = { src: POD, dst: PEER, l4: { proto: 'udp' as const, sport: 41000, dport: 53 } };
     expect(out(packet(query))).toBe(TC_ACT_OK);
     const unreachable = (inner: Buffer) =>
@@ -88,7 +88,7 @@ describe('conntrack', () => {
   });
 
   it('tracks IPv6 connections and ICMPv6 echo', () => {
-    writePolicy(ep.map('cilium_policy'), [
+    writePolicy(ep, [
       { identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 },
       { identity: 2000, direction: 'egress', protocol: IPPROTO.icmpv6, port: 128 },
     ]);
@@ -105,7 +105,7 @@ describe('conntrack', () => {
   });
 
   it('walks IPv6 extension headers to find the ports', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
+    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
     const plain = udp('fd00::1', 'fd00::2', 41000, 53);
     // Insert an 8-byte hop-by-hop header (next header UDP) after the IPv6 header.
     const hop = Buffer.from([IPPROTO.udp, 0, 1, 4, 0, 0, 0, 0]);

@@ -16,7 +16,7 @@ beforeAll(() => {
   dp = new TestDatapath();
   ep = dp.endpoint({ id: 13, identity: 1000 });
   upsertIpcache(dp.map('cilium_ipcache'), `${PEER}/32`, { identity: 2000 });
-  writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }, { identity: 0, direction: 'ingress' }]);
+  writePolicy(ep, [{ identity: 0, direction: 'egress' }, { identity: 0, direction: 'ingress' }]);
 });
 afterAll(async () => {
   await dp.close();

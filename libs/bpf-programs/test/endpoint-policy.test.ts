@@ -17,7 +17,7 @@ let dp: TestDatapath;
 let ep: BpfObject;
 
 function policy(rules: PolicyRuleEntry[]): void {
-  writePolicy(ep.map('cilium_policy'), rules);
+  writePolicy(ep, rules);
 }
 const egress = (data: Buffer) => dp.run(ep, 'cil_from_container', data).retval;
 

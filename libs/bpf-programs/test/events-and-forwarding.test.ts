@@ -51,7 +51,7 @@ describe('events', () => {
   });
 
   it('aggregates traces per connection: new, first FIN, not every packet', async () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, syn));
     for (let i = 0; i < 20; i++) dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, ack));
     dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, fin | ack));
@@ -66,7 +66,7 @@ describe('events', () => {
 
 describe('forwarding', () => {
   it('redirects to a local endpoint with its MACs and the source identity in the mark', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     upsertEndpoint(dp.map('cilium_lxc'), PEER, {
       ifindex: 42, endpointId: 22, mac: '0a:00:00:00:00:22', nodeMac: '0a:00:00:00:00:01', identity: 2000,
     });
@@ -77,20 +77,20 @@ describe('forwarding', () => {
 
     // The peer's own program takes the identity from the mark.
     const peer = dp.endpoint({ id: 22, identity: 2000 });
-    writePolicy(peer.map('cilium_policy'), [{ identity: 1000, direction: 'ingress' }]);
+    writePolicy(peer, [{ identity: 1000, direction: 'ingress' }]);
     expect(dp.run(peer, 'cil_to_container', r.data, r.mark).retval).toBe(TC_ACT_OK);
     expect(dp.run(peer, 'cil_to_container', tcp(POD, PEER, 40001, 80, syn), identityMark(1001)).retval).toBe(TC_ACT_SHOT);
   });
 
   it('sends traffic for pods behind another node to the tunnel device', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     const r = dp.run(ep, 'cil_from_container', tcp(POD, '10.0.5.9', 40000, 80, syn));
     expect(r.retval).toBe(TC_ACT_REDIRECT);
     expect(r.mark).toBe(identityMark(1000));
   });
 
   it('hands everything else to the stack', () => {
-    writePolicy(ep.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     expect(dp.run(ep, 'cil_from_container', tcp(POD, '192.0.2.1', 40000, 80, syn)).retval).toBe(TC_ACT_OK);
   });
 });

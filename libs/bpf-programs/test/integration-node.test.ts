@@ -25,14 +25,14 @@ beforeAll(async () => {
     b = attachEndpoint(lab, dp, links, node, { role: 'b', ip: '10.210.0.11', id: 102, identity: 2000 });
     c = attachEndpoint(lab, dp, links, node, { role: 'c', ip: '10.210.0.12', id: 103, identity: 3000 });
     for (const p of [a, b, c]) upsertIpcache(dp.map('cilium_ipcache'), `${p.ip}/32`, { identity: p.identity });
-    for (const p of [a, c]) writePolicy(p.program.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
+    for (const p of [a, c]) writePolicy(p.program, [{ identity: 0, direction: 'egress' }]);
     // b accepts TCP 8080, UDP 9090 and ping from a only; nothing from c. Its egress is closed.
-    writePolicy(b.program.map('cilium_policy'), [
+    writePolicy(b.program, [
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.udp, port: 9090 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.icmp, port: 8 },
     ]);
-    writePolicy(a.program.map('cilium_policy'), [
+    writePolicy(a.program, [
       { identity: 0, direction: 'egress' },
       { identity: 0, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
     ]);

@@ -70,8 +70,8 @@ async function twoNodes(mode: 'vxlan' | 'native', ipcacheIdentityOfA: number): P
         lab.exec(n, ['ip', 'route', 'add', i === 0 ? '10.220.2.0/24' : '10.220.1.0/24', 'via', UNDERLAY[1 - i] as string]);
       }
     }
-    writePolicy(a.program.map('cilium_policy'), [{ identity: 0, direction: 'egress' }]);
-    writePolicy(b.program.map('cilium_policy'), [
+    writePolicy(a.program, [{ identity: 0, direction: 'egress' }]);
+    writePolicy(b.program, [
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.udp, port: 9090 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.icmp, port: 8 },

@@ -68,41 +68,46 @@ struct endpoint_info {
 
 /* ---------------------------------------------------------------- policy
  * cilium_policy: one map per endpoint (each endpoint's object gets its own),
- * an LPM trie keyed {identity, direction, protocol, dport}.
+ * a hash keyed {identity, direction, protocol, dport, l4_prefix_len}, where
+ * l4_prefix_len says how much of the L4 part the key matches:
+ *    8      any protocol and port            (protocol 0, dport 0)
+ *   16      this protocol, any port          (dport 0)
+ *   16 + n  this protocol, the ports sharing dport's first n bits (1..16);
+ *           32 = exactly this port. A port range is written as several
+ *           port/mask prefixes.
+ * For ICMP and ICMPv6 the "port" is the ICMP type (bpf_htons(type)).
  *
- * The LPM prefix length counts the bits after `prefixlen`:
- *   32 (identity, always fully matched) + 8 (direction, always matched)
- *   + 8 if the protocol is given + 0..16 bits of the destination port prefix.
- * So: 40 = any protocol and port, 48 = this protocol, any port,
- * 64 = exactly this port, 48 + n = the port range covered by the n-bit prefix
- * (ranges are written as several port/mask prefixes). For ICMP and ICMPv6 the
- * "port" is the ICMP type in the low byte (bpf_htons(type)).
+ * cilium_pol_lens: the set of l4_prefix_len values present in this endpoint's
+ * map (bit n for length n), so a lookup probes only lengths that exist: the
+ * cost depends on the shapes of the rules, not on the number of entries.
  *
  * Lookup order (bpf/lib/policy.h):
- *   1. the longest match for the peer's identity;
+ *   1. the longest match for the peer's identity (probing the present
+ *      lengths from 32 down to 8);
  *   2. the longest match for identity 0 (any peer);
  *   3. if either match is a deny entry, the packet is denied (deny wins);
- *   4. otherwise the more specific match (larger lpm_prefix_len, the identity
+ *   4. otherwise the more specific match (larger l4_prefix_len, the identity
  *      match on a tie) gives the verdict: allow, or redirect to its proxy port;
  *   5. no match: denied (default deny). A direction without policy gets an
- *      allow-all entry {0, dir, prefix 40} from the agent.
+ *      allow-all entry {0, dir, any} from the agent.
  * Within one identity the longest prefix wins, so a writer that denies a
  * broader key must also deny (or drop) narrower allows of that identity, as
  * upstream's map state does; src/policy-entries.ts provides that resolution.
  */
-#define POLICY_STATIC_PREFIX_BITS 40  /* identity + direction */
-#define POLICY_PROTO_PREFIX_BITS  8
-#define POLICY_FULL_PREFIX_BITS   64
+#define POLICY_L4_ANY      8
+#define POLICY_L4_PROTO    16
+#define POLICY_L4_EXACT    32
 
 #define POLICY_INGRESS 0
 #define POLICY_EGRESS  1
 
 struct policy_key {
-	__u32 prefixlen;
 	__u32 sec_label;        /* peer identity, 0 = any */
 	__u8  egress;           /* POLICY_INGRESS | POLICY_EGRESS */
-	__u8  protocol;         /* IPPROTO_*, ignored when the prefix stops before it */
-	__be16 dport;
+	__u8  protocol;         /* IPPROTO_*, 0 when l4_prefix_len is 8 */
+	__be16 dport;           /* masked to its prefix, 0 when l4_prefix_len <= 16 */
+	__u8  l4_prefix_len;
+	__u8  pad0[3];
 };
 
 #define POLICY_F_DENY 0x01
@@ -110,10 +115,14 @@ struct policy_key {
 struct policy_entry {
 	__be16 proxy_port;      /* != 0: redirect to this L7 proxy port */
 	__u8  flags;            /* POLICY_F_* */
-	__u8  lpm_prefix_len;   /* prefixlen - 32 of the key this entry is stored under */
+	__u8  l4_prefix_len;    /* of the key this entry is stored under */
 	__u32 pad0;
 	__u64 packets;
 	__u64 bytes;
+};
+
+struct policy_prefix_set {
+	__u64 lengths;          /* bit n: some key has l4_prefix_len n */
 };
 
 /* Match types of policy verdicts (upstream's numbering). */
@@ -169,7 +178,7 @@ struct ct6_key {
 #define CT_F_PROXY       0x08   /* the connection goes through an L7 proxy */
 
 struct ct_entry {
-	__u64 expires;          /* bpf_ktime_get_ns() deadline */
+	__u64 expires;          /* bpf_ktime_get_coarse_ns() deadline (CLOCK_MONOTONIC_COARSE) */
 	__u64 tx_packets;       /* originator -> responder */
 	__u64 tx_bytes;
 	__u64 rx_packets;       /* responder -> originator */
@@ -184,7 +193,9 @@ struct ct_entry {
 	__u8  pad0[7];
 };
 
-/* Lifetimes (ns). */
+/* Lifetimes (ns). The clock is the coarse monotonic one: a ktime read costs
+ * more than the rest of an established packet, and jiffy precision is plenty
+ * for timeouts of seconds. */
 #define CT_LIFETIME_TCP      (6ULL * 3600 * 1000000000ULL)
 #define CT_LIFETIME_SYN      (60ULL * 1000000000ULL)
 #define CT_LIFETIME_CLOSE    (10ULL * 1000000000ULL)

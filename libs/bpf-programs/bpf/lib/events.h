@@ -18,6 +18,22 @@ struct event_layouts {
 };
 struct event_layouts *cilium_event_layouts __attribute__((used));
 
+/* When to wake the ring buffer reader. 0 (default): adaptive, the kernel
+ * wakes it only when it had caught up, so bursts are read in batches but a
+ * reader that keeps up is woken per event (an irq_work and a context switch:
+ * microseconds). N > 0: wake only once N bytes are waiting; for readers that
+ * also consume on their poll timeout, otherwise the last events of a burst
+ * wait for the next burst. */
+const volatile __u32 EVENTS_WAKEUP_BYTES = 0;
+
+static __always_inline __u64 submit_flags(void)
+{
+	if (!EVENTS_WAKEUP_BYTES)
+		return 0;
+	return bpf_ringbuf_query(&cilium_events, BPF_RB_AVAIL_DATA) >= EVENTS_WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void metrics_add(__u8 reason, __u8 dir, __u32 bytes)
 {
 	struct metrics_key key = { .reason = reason, .dir = dir };
@@ -52,7 +68,9 @@ static __always_inline void fill_hdr(struct notify_hdr *h, struct __sk_buff *skb
 	h->type = type;
 	h->subtype = subtype;
 	h->source = source;
-	h->hash = bpf_get_hash_recalc(skb);
+	/* The hash the stack already has (0 if none): recomputing it runs the
+	 * flow dissector, which costs more than the rest of the event. */
+	h->hash = skb->hash;
 	h->len_orig = skb->len;
 	h->len_cap = cap;
 	h->version = NOTIFY_VERSION;
@@ -90,7 +108,7 @@ static __always_inline void send_trace(struct __sk_buff *skb, __u8 obs, __u8 rea
 	ev->flags = flags;
 	ev->ifindex = skb->ifindex;
 	__builtin_memset(ev->orig_ip, 0, sizeof(ev->orig_ip));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, submit_flags());
 }
 
 static __always_inline int send_drop(struct __sk_buff *skb, __u8 reason, __u8 dir,
@@ -117,7 +135,7 @@ static __always_inline int send_drop(struct __sk_buff *skb, __u8 reason, __u8 di
 	ev->pad0[0] = 0;
 	ev->pad0[1] = 0;
 	ev->pad0[2] = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, submit_flags());
 	return TC_ACT_SHOT;
 }
 
@@ -146,7 +164,7 @@ static __always_inline void send_policy_verdict(struct __sk_buff *skb, __u16 sou
 	ev->flags = flags;
 	ev->ifindex = skb->ifindex;
 	ev->pad0 = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, submit_flags());
 }
 
 #endif

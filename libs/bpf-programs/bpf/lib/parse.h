@@ -61,6 +61,42 @@ struct pkt {
 	__u8 pad[3];
 };
 
+/* Copy a header out of the packet: directly from the linear data when it is
+ * there (no helper call), through bpf_skb_load_bytes otherwise. n is a
+ * compile-time constant at every call site. */
+/* Read skb->data / data_end with one load each, so the compiler cannot keep
+ * a modified context pointer around (the verifier rejects those). */
+static __always_inline void *ctx_data(struct __sk_buff *skb)
+{
+	void *ptr;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(ptr)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return ptr;
+}
+
+static __always_inline void *ctx_data_end(struct __sk_buff *skb)
+{
+	void *ptr;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(ptr)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return ptr;
+}
+
+static __always_inline int load_hdr(struct __sk_buff *skb, __u32 off, void *buf, const __u32 n)
+{
+	void *data = ctx_data(skb);
+	void *end = ctx_data_end(skb);
+
+	if (off > 1024)
+		return -1;
+	if (data + off + n > end)
+		return bpf_skb_load_bytes(skb, off, buf, n);
+	__builtin_memcpy(buf, data + off, n);
+	return 0;
+}
+
 static __always_inline void copy_addr4(__u32 *dst, __be32 a)
 {
 	dst[0] = a; dst[1] = 0; dst[2] = 0; dst[3] = 0;
@@ -80,10 +116,10 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 end,
 		if (off + need > end)
 			return -DROP_INVALID;
 		if (inner) {
-			if (bpf_skb_load_bytes(skb, off, buf, 8) < 0)
+			if (load_hdr(skb, off, buf, 8) < 0)
 				return -DROP_INVALID;
 		} else {
-			if (bpf_skb_load_bytes(skb, off, buf, 20) < 0)
+			if (load_hdr(skb, off, buf, 20) < 0)
 				return -DROP_INVALID;
 			__u32 doff = (buf[12] >> 4) * 4;
 			if (doff < 20 || off + doff > end)
@@ -100,7 +136,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 end,
 		 * SCTP's is 12 bytes, only 8 are embedded in ICMP errors. */
 		if (off + (t->proto == IPPROTO_SCTP && !inner ? 12 : 8) > end)
 			return -DROP_INVALID;
-		if (bpf_skb_load_bytes(skb, off, buf, 8) < 0)
+		if (load_hdr(skb, off, buf, 8) < 0)
 			return -DROP_INVALID;
 		if (t->proto == IPPROTO_UDP && !inner &&
 		    bpf_ntohs(*(__be16 *)&buf[4]) < 8)
@@ -114,7 +150,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 end,
 			return -DROP_UNKNOWN_L4;
 		if (off + 8 > end)
 			return -DROP_INVALID;
-		if (bpf_skb_load_bytes(skb, off, buf, 8) < 0)
+		if (load_hdr(skb, off, buf, 8) < 0)
 			return -DROP_INVALID;
 		__u8 type = buf[0];
 		__be16 id = *(__be16 *)&buf[4];
@@ -161,7 +197,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, __u32 en
 
 	if (off + sizeof(ip) > end)
 		return -DROP_INVALID;
-	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
+	if (load_hdr(skb, off, &ip, sizeof(ip)) < 0)
 		return -DROP_INVALID;
 	if (ip.version != 4 || ip.ihl < 5)
 		return -DROP_INVALID;
@@ -185,7 +221,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, __u32 en
 
 	if (off + sizeof(ip6) > end)
 		return -DROP_INVALID;
-	if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+	if (load_hdr(skb, off, &ip6, sizeof(ip6)) < 0)
 		return -DROP_INVALID;
 	if (ip6.version != 6)
 		return -DROP_INVALID;
@@ -204,11 +240,11 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, __u32 en
 			break;
 		if (l4 + 8 > end)
 			return -DROP_INVALID_EXTHDR;
-		if (bpf_skb_load_bytes(skb, l4, eh, 2) < 0)
+		if (load_hdr(skb, l4, eh, 2) < 0)
 			return -DROP_INVALID_EXTHDR;
 		if (nh == NEXTHDR_FRAGMENT) {
 			__be16 fo;
-			if (bpf_skb_load_bytes(skb, l4 + 2, &fo, 2) < 0)
+			if (load_hdr(skb, l4 + 2, &fo, 2) < 0)
 				return -DROP_INVALID_EXTHDR;
 			if (bpf_ntohs(fo) & 0xFFF8)
 				return -DROP_FRAG_NOSUPPORT;
@@ -238,7 +274,7 @@ static __always_inline int parse_packet(struct __sk_buff *skb, struct pkt *p)
 	p->len = skb->len;
 	if (end < ETH_HLEN)
 		return -DROP_INVALID;
-	if (bpf_skb_load_bytes(skb, 12, &proto, 2) < 0)
+	if (load_hdr(skb, 12, &proto, 2) < 0)
 		return -DROP_INVALID;
 
 	switch (proto) {

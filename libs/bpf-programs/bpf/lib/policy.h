@@ -6,12 +6,19 @@
 #include "common.h"
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct policy_key);
 	__type(value, struct policy_entry);
 	__uint(max_entries, 16384);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } cilium_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct policy_prefix_set);
+	__uint(max_entries, 1);
+} cilium_pol_lens SEC(".maps");
 
 struct policy_result {
 	__s32 verdict;          /* 0 allow, -DROP_POLICY, -DROP_POLICY_DENY */
@@ -21,38 +28,59 @@ struct policy_result {
 
 static __always_inline __u8 match_type_of(const struct policy_entry *e, int wildcard_id)
 {
-	__u8 l4 = e->lpm_prefix_len;   /* 8 = any proto, 16 = proto, > 16 port */
+	__u8 l4 = e->l4_prefix_len;   /* 8 = any proto, 16 = proto, > 16 port */
 
 	if (wildcard_id)
 		return l4 <= 8 ? POLICY_MATCH_ALL : l4 == 16 ? POLICY_MATCH_PROTO_ONLY : POLICY_MATCH_L4_ONLY;
 	return l4 <= 8 ? POLICY_MATCH_L3_ONLY : l4 == 16 ? POLICY_MATCH_L3_PROTO : POLICY_MATCH_L3_L4;
 }
 
+/* One probe: the key for prefix length `len` (a constant after unrolling). */
+#define POLICY_PROBE(len)								\
+	if (!e && (lengths & (1ULL << (len)))) {					\
+		key.l4_prefix_len = (len);						\
+		key.protocol = (len) >= POLICY_L4_PROTO ? proto : 0;			\
+		key.dport = (len) > POLICY_L4_PROTO ?					\
+			dport & bpf_htons((0xffffU << (POLICY_L4_EXACT - (len))) & 0xffff) : 0; \
+		e = bpf_map_lookup_elem(&cilium_policy, &key);				\
+	}
+
+/* The longest match for one identity. */
+static __always_inline struct policy_entry *policy_match(__u32 identity, __u8 egress, __u8 proto,
+							  __be16 dport, __u64 lengths)
+{
+	struct policy_key key = { .sec_label = identity, .egress = egress };
+	struct policy_entry *e = NULL;
+
+	POLICY_PROBE(32) POLICY_PROBE(31) POLICY_PROBE(30) POLICY_PROBE(29)
+	POLICY_PROBE(28) POLICY_PROBE(27) POLICY_PROBE(26) POLICY_PROBE(25)
+	POLICY_PROBE(24) POLICY_PROBE(23) POLICY_PROBE(22) POLICY_PROBE(21)
+	POLICY_PROBE(20) POLICY_PROBE(19) POLICY_PROBE(18) POLICY_PROBE(17)
+	POLICY_PROBE(16) POLICY_PROBE(8)
+	return e;
+}
+
 static __always_inline void policy_lookup(__u32 identity, __u8 egress, __u8 proto,
 					  __be16 dport, __u32 bytes, struct policy_result *r)
 {
-	struct policy_key key = {
-		.prefixlen = POLICY_FULL_PREFIX_BITS,
-		.sec_label = identity,
-		.egress = egress,
-		.protocol = proto,
-		.dport = dport,
-	};
-	struct policy_entry *e_id = bpf_map_lookup_elem(&cilium_policy, &key);
-	key.sec_label = 0;
-	struct policy_entry *e_any = bpf_map_lookup_elem(&cilium_policy, &key);
+	__u32 zero = 0;
+	struct policy_prefix_set *set = bpf_map_lookup_elem(&cilium_pol_lens, &zero);
+	__u64 lengths = set ? set->lengths : 0;
+	struct policy_entry *e_id = policy_match(identity, egress, proto, dport, lengths);
+	struct policy_entry *e_any = identity ? policy_match(0, egress, proto, dport, lengths) : NULL;
 	struct policy_entry *e = NULL;
 	int wildcard = 0;
 
 	r->proxy_port = 0;
 	if (e_id) {
 		e = e_id;
+		wildcard = identity == 0;
 		if (e_id->flags & POLICY_F_DENY)
 			goto found;
 	}
 	if (e_any) {
 		if ((e_any->flags & POLICY_F_DENY) || !e ||
-		    e_any->lpm_prefix_len > e->lpm_prefix_len) {
+		    e_any->l4_prefix_len > e->l4_prefix_len) {
 			e = e_any;
 			wildcard = 1;
 		}

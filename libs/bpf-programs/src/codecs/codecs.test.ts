@@ -15,10 +15,10 @@ describe('codecs', () => {
     });
   });
 
-  it('policy keys mask the port to its prefix', () => {
+  it('policy keys mask the port to its prefix length', () => {
     const key = encodePolicyKey({ identity: 7, direction: 'egress', protocol: 6, port: 8083, portPrefixLength: 14 });
-    expect(key.readUInt32LE(0)).toBe(32 + 16 + 14);
-    expect(key.readUInt16BE(10)).toBe(8080);
+    expect(key.readUInt8(8)).toBe(16 + 14);
+    expect(key.readUInt16BE(6)).toBe(8080);
     expect(decodePolicyKey(key)).toEqual({ identity: 7, direction: 'egress', protocol: 6, port: 8080, portPrefixLength: 14 });
     expect(encodePolicyEntry({ identity: 0, direction: 'ingress' }, { deny: true }).readUInt8(3)).toBe(8);
     expect(() => encodePolicyKey({ identity: 0, direction: 'ingress', port: 80 })).toThrow(/needs a protocol/);

@@ -1,15 +1,15 @@
 import { checkSize, defineLayout } from './struct-layout.js';
 
-/** Bits of the LPM key that are always matched: identity (32) and direction (8). */
-export const POLICY_STATIC_PREFIX_BITS = 40;
 export const POLICY_F_DENY = 0x01;
 
 export const POLICY_KEY = defineLayout('policy_key', 12, {
-  prefixlen: [0, 4], sec_label: [4, 4], egress: [8, 1], protocol: [9, 1], dport: [10, 2],
+  sec_label: [0, 4], egress: [4, 1], protocol: [5, 1], dport: [6, 2], l4_prefix_len: [8, 1], pad0: [9, 3],
 });
 export const POLICY_ENTRY = defineLayout('policy_entry', 24, {
-  proxy_port: [0, 2], flags: [2, 1], lpm_prefix_len: [3, 1], pad0: [4, 4], packets: [8, 8], bytes: [16, 8],
+  proxy_port: [0, 2], flags: [2, 1], l4_prefix_len: [3, 1], pad0: [4, 4], packets: [8, 8], bytes: [16, 8],
 });
+/** cilium_pol_lens[0]: which l4_prefix_len values the endpoint's policy map holds. */
+export const POLICY_PREFIX_SET = defineLayout('policy_prefix_set', 8, { lengths: [0, 8] });
 
 export type TrafficDirection = 'ingress' | 'egress';
 
@@ -36,7 +36,7 @@ export interface PolicyEntryCounters extends PolicyVerdictEntry {
   bytes: bigint;
 }
 
-/** Length of the key's prefix after the static 32 bits of the LPM header: 8, 16 or 16 + port bits. */
+/** How much of the L4 part a key matches: 8 any protocol, 16 the protocol, 16 + n also n bits of the port. */
 export function policyPrefixLength(key: PolicyKey): number {
   if (key.protocol === undefined) {
     if (key.port !== undefined) throw new Error('policy key: a port needs a protocol');
@@ -57,19 +57,19 @@ export function encodePolicyKey(key: PolicyKey): Buffer {
   if (key.port !== undefined && (!Number.isInteger(key.port) || key.port < 0 || key.port > 0xffff)) {
     throw new Error(`policy key: port ${key.port} must be an integer from 0 to 65535`);
   }
-  buf.writeUInt32LE(32 + l4, F.prefixlen.offset);
   buf.writeUInt32LE(key.identity >>> 0, F.sec_label.offset);
   buf.writeUInt8(key.direction === 'egress' ? 1 : 0, F.egress.offset);
   buf.writeUInt8(key.protocol ?? 0, F.protocol.offset);
   const mask = l4 > 16 ? (0xffff << (32 - l4)) & 0xffff : 0;
   buf.writeUInt16BE((key.port ?? 0) & mask, F.dport.offset);
+  buf.writeUInt8(l4, F.l4_prefix_len.offset);
   return buf;
 }
 
 export function decodePolicyKey(buf: Buffer): PolicyKey {
   checkSize(POLICY_KEY, buf, 'decodePolicyKey');
   const F = POLICY_KEY.fields;
-  const l4 = buf.readUInt32LE(F.prefixlen.offset) - 32;
+  const l4 = buf.readUInt8(F.l4_prefix_len.offset);
   const key: PolicyKey = {
     identity: buf.readUInt32LE(F.sec_label.offset),
     direction: buf.readUInt8(F.egress.offset) ? 'egress' : 'ingress',
@@ -89,7 +89,7 @@ export function encodePolicyEntry(key: PolicyKey, entry: PolicyVerdictEntry): Bu
   if (entry.deny && entry.proxyPort) throw new Error('policy entry: a deny entry cannot redirect to a proxy');
   buf.writeUInt16BE(entry.proxyPort ?? 0, F.proxy_port.offset);
   buf.writeUInt8(entry.deny ? POLICY_F_DENY : 0, F.flags.offset);
-  buf.writeUInt8(policyPrefixLength(key), F.lpm_prefix_len.offset);
+  buf.writeUInt8(policyPrefixLength(key), F.l4_prefix_len.offset);
   return buf;
 }
 
@@ -103,5 +103,22 @@ export function decodePolicyEntry(buf: Buffer): PolicyEntryCounters {
   if (buf.readUInt8(F.flags.offset) & POLICY_F_DENY) out.deny = true;
   const proxy = buf.readUInt16BE(F.proxy_port.offset);
   if (proxy) out.proxyPort = proxy;
+  return out;
+}
+
+/** The cilium_pol_lens value for a set of keys. */
+export function encodePolicyPrefixSet(keys: readonly PolicyKey[]): Buffer {
+  let lengths = 0n;
+  for (const k of keys) lengths |= 1n << BigInt(policyPrefixLength(k));
+  const buf = Buffer.alloc(POLICY_PREFIX_SET.size);
+  buf.writeBigUInt64LE(lengths, POLICY_PREFIX_SET.fields.lengths.offset);
+  return buf;
+}
+
+export function decodePolicyPrefixSet(buf: Buffer): number[] {
+  checkSize(POLICY_PREFIX_SET, buf, 'decodePolicyPrefixSet');
+  const lengths = buf.readBigUInt64LE(POLICY_PREFIX_SET.fields.lengths.offset);
+  const out: number[] = [];
+  for (let n = 0; n < 64; n++) if (lengths & (1n << BigInt(n))) out.push(n);
   return out;
 }

@@ -8,7 +8,7 @@ import { ENDPOINT_INFO, ENDPOINT_KEY } from './endpoint.js';
 import { DROP_NOTIFY, NOTIFY_HDR, POLICY_VERDICT_NOTIFY, TRACE_NOTIFY } from './events.js';
 import { IPCACHE_KEY, IPCACHE_VALUE } from './ipcache.js';
 import { METRICS_KEY, METRICS_VALUE } from './metrics.js';
-import { POLICY_ENTRY, POLICY_KEY } from './policy.js';
+import { POLICY_ENTRY, POLICY_KEY, POLICY_PREFIX_SET } from './policy.js';
 import type { StructLayout } from './struct-layout.js';
 
 interface BtfType {
@@ -59,7 +59,7 @@ function asPairs(layout: StructLayout): { size: number; fields: Record<string, [
 
 const LAYOUTS: StructLayout[] = [
   IPCACHE_KEY, IPCACHE_VALUE, ENDPOINT_KEY, ENDPOINT_INFO, POLICY_KEY, POLICY_ENTRY, CT4_KEY, CT6_KEY, CT_ENTRY,
-  METRICS_KEY, METRICS_VALUE, NOTIFY_HDR, TRACE_NOTIFY, DROP_NOTIFY, POLICY_VERDICT_NOTIFY,
+  POLICY_PREFIX_SET, METRICS_KEY, METRICS_VALUE, NOTIFY_HDR, TRACE_NOTIFY, DROP_NOTIFY, POLICY_VERDICT_NOTIFY,
 ];
 
 describe('codec layouts match the BTF of the compiled objects', () => {

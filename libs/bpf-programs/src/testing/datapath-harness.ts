@@ -17,6 +17,8 @@ export interface EndpointConfig {
   ifindex?: number;
   tunnelIfindex?: number;
   traceIntervalNs?: bigint;
+  /** 0: wake the event reader adaptively; N: once N bytes wait (see events.h). */
+  eventsWakeupBytes?: number;
 }
 
 export interface RunResult {
@@ -43,13 +45,13 @@ export class TestDatapath {
     mkdirSync(this.pinRoot, { recursive: true });
   }
 
-  load(name: ObjectName, constants: Record<string, number | bigint> = {}): BpfObject {
-    const obj = BpfObject.load(objectPath(name), { pinRoot: this.pinRoot, constants });
+  load(name: ObjectName, constants: Record<string, number | bigint> = {}, maxEntries?: Record<string, number>): BpfObject {
+    const obj = BpfObject.load(objectPath(name), { pinRoot: this.pinRoot, constants, ...(maxEntries ? { maxEntries } : {}) });
     this.objects.push(obj);
     return obj;
   }
 
-  endpoint(cfg: EndpointConfig): BpfObject {
+  endpoint(cfg: EndpointConfig, maxEntries?: Record<string, number>): BpfObject {
     return this.load('bpf_lxc', {
       LXC_ID: cfg.id,
       SECLABEL: cfg.identity,
@@ -57,13 +59,14 @@ export class TestDatapath {
       ENABLE_TUNNEL: cfg.tunnelIfindex ? 1 : 0,
       TUNNEL_IFINDEX: cfg.tunnelIfindex ?? 0,
       TRACE_INTERVAL_NS: cfg.traceIntervalNs ?? 5_000_000_000n,
-    });
+      EVENTS_WAKEUP_BYTES: cfg.eventsWakeupBytes ?? 0,
+    }, maxEntries);
   }
 
-  /** A map shared through the pin root (any loaded object has it). */
+  /** A map shared through the pin root (every loaded datapath object has it). */
   map(name: string): BpfMap {
-    const obj = this.objects[0];
-    if (!obj) throw new Error(`TestDatapath.map(${name}): load an object first`);
+    const obj = this.objects.find((o) => o.maps.has(name));
+    if (!obj) throw new Error(`TestDatapath.map(${name}): no loaded object has this map; load one first`);
     return obj.map(name);
   }
 
