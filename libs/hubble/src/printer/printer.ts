@@ -1,6 +1,12 @@
 import { type Timestamp } from '@bufbuild/protobuf/wkt';
 import {
+  AgentEventSchema,
+  AgentEventTypeSchema,
+  DebugEventSchema,
+  DebugEventTypeSchema,
   FlowSchema,
+  GetAgentEventsResponseSchema,
+  GetDebugEventsResponseSchema,
   GetFlowsResponseSchema,
   LostEventSchema,
   LostEventSource,
@@ -8,11 +14,14 @@ import {
   ServerStatusResponseSchema,
   toHubbleJsonString,
   type Flow,
+  type GetAgentEventsResponse,
+  type GetDebugEventsResponse,
   type GetFlowsResponse,
   type LostEvent,
   type ServerStatusResponse,
 } from '@cilium-ts/proto';
 import { createColorer, type Colorer } from './colorer.js';
+import { agentEventDetails, cpuOrNA, endpointShort, hexOrNA } from './event-details.js';
 import { enumName, flowHostNames, flowTypeText, identityText, summaryText, verdictText } from './flow-text.js';
 import { formatGoTime, timeLayout } from './go-time.js';
 import { TabWriter } from './tab-writer.js';
@@ -234,6 +243,74 @@ export class FlowPrinter {
       default:
         return;
     }
+  }
+
+  /** `hubble observe agent-events` */
+  writeAgentEvent(response: GetAgentEventsResponse): void {
+    const e = response.agentEvent;
+    if (!e) return;
+    const o = this.options;
+    const type = AgentEventTypeSchema.value[e.type]?.name ?? String(e.type);
+    const details = agentEventDetails(e, (ts) => this.time(ts));
+    switch (o.output) {
+      case 'json':
+        this.out.write(goJson(toHubbleJsonString(AgentEventSchema, e)));
+        return;
+      case 'jsonpb':
+        this.out.write(goJson(toHubbleJsonString(GetAgentEventsResponseSchema, response)));
+        return;
+      case 'dict': {
+        // Upstream writes this separator without a line break; kept so output matches.
+        let text = this.line !== 0 ? DICT_SEPARATOR : '';
+        text += `  TIMESTAMP: ${this.time(response.time)}\n`;
+        if (o.nodeName) text += `       NODE: ${response.nodeName}\n`;
+        this.out.write(`${text}       TYPE: ${type}\n    DETAILS: ${details}\n`);
+        break;
+      }
+      case 'table':
+        if (this.line === 0) this.table?.write(`TIMESTAMP\t${o.nodeName ? 'NODE\t' : ''}TYPE\tDETAILS\n`);
+        this.table?.write(`${this.time(response.time)}\t${o.nodeName ? `${response.nodeName}\t` : ''}${type}\t${details}\n`);
+        break;
+      case 'compact':
+        this.out.write(`${this.time(response.time)}${o.nodeName ? ` [${response.nodeName}]` : ''}: ${type} (${details})\n`);
+        break;
+    }
+    this.line++;
+  }
+
+  /** `hubble observe debug-events` */
+  writeDebugEvent(response: GetDebugEventsResponse): void {
+    const e = response.debugEvent;
+    if (!e) return;
+    const o = this.options;
+    const type = DebugEventTypeSchema.value[e.type]?.name ?? String(e.type);
+    const from = endpointShort(e.source);
+    const mark = hexOrNA(e.hash);
+    const cpu = cpuOrNA(e.cpu);
+    const message = this.color.escape(e.message);
+    switch (o.output) {
+      case 'json':
+        this.out.write(goJson(toHubbleJsonString(DebugEventSchema, e)));
+        return;
+      case 'jsonpb':
+        this.out.write(goJson(toHubbleJsonString(GetDebugEventsResponseSchema, response)));
+        return;
+      case 'dict': {
+        let text = this.line !== 0 ? DICT_SEPARATOR : '';
+        text += `  TIMESTAMP: ${this.time(response.time)}\n`;
+        if (o.nodeName) text += `       NODE: ${response.nodeName}\n`;
+        this.out.write(`${text}       TYPE: ${type}\n       FROM: ${from}\n       MARK: ${mark}\n        CPU: ${cpu}\n    MESSAGE: ${message}\n`);
+        break;
+      }
+      case 'table':
+        if (this.line === 0) this.table?.write(`TIMESTAMP\t${o.nodeName ? 'NODE\t' : ''}FROM\t\tTYPE\tCPU/MARK\tMESSAGE\n`);
+        this.table?.write(`${this.time(response.time)}\t${o.nodeName ? `${response.nodeName}\t` : ''}${from}\t\t${type}\t${cpu} ${mark}\t${message}\n`);
+        break;
+      case 'compact':
+        this.out.write(`${this.time(response.time)}${o.nodeName ? ` [${response.nodeName}]` : ''}: ${from} ${type} MARK: ${mark} CPU: ${cpu} (${message})\n`);
+        break;
+    }
+    this.line++;
   }
 
   /** `hubble status` body for the compact output (the default). */
