@@ -194,25 +194,3 @@ export interface MapStateChanges {
 export function isEmptyChange(c: MapStateChanges): boolean {
   return c.adds.length === 0 && c.deletes.length === 0;
 }
-
-function sameEntry(a: PolicyEntry, b: PolicyEntry): boolean {
-  return a.verdict === b.verdict && a.proxyPort === b.proxyPort && a.origins.length === b.origins.length &&
-    a.origins.every((o, i) => o === b.origins[i]);
-}
-
-/** The changes that turn `before` into `after` (keys by their string form). */
-export function diffEntries(
-  before: ReadonlyMap<string, MapStateEntry> | undefined,
-  after: ReadonlyMap<string, MapStateEntry> | undefined,
-  out: { adds: MapStateEntry[]; deletes: PolicyKey[] },
-): void {
-  if (after !== undefined) {
-    for (const [k, e] of after) {
-      const old = before?.get(k);
-      if (old === undefined || !sameEntry(old.entry, e.entry)) out.adds.push(e);
-    }
-  }
-  if (before !== undefined) {
-    for (const [k, e] of before) if (after === undefined || !after.has(k)) out.deletes.push(e.key);
-  }
-}

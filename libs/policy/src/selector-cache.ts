@@ -21,6 +21,8 @@ export class CachedSelector {
   /** Identities currently selected. */
   readonly selections = new Set<number>();
   readonly users = new Map<SelectorUser, number>();
+  /** Registrations, with or without a user; the cache drops the selector when this reaches 0. */
+  refs = 0;
 
   constructor(readonly selector: Selector) {
     this.key = selectorKey(selector);
@@ -62,18 +64,20 @@ export class SelectorCache {
       }
       this.selectors.set(key, cs);
     }
+    cs.refs++;
     if (user !== undefined) cs.users.set(user, (cs.users.get(user) ?? 0) + 1);
     return cs;
   }
 
-  /** Drops one registration of `user`; the selector goes when nobody uses it. */
+  /** Drops one registration (of `user`, if given); the selector goes when nothing holds it. */
   removeSelector(cs: CachedSelector, user?: SelectorUser): void {
     if (user !== undefined) {
       const n = (cs.users.get(user) ?? 0) - 1;
       if (n <= 0) cs.users.delete(user);
       else cs.users.set(user, n);
     }
-    if (cs.users.size === 0) this.selectors.delete(cs.key);
+    cs.refs--;
+    if (cs.refs <= 0 && this.selectors.get(cs.key) === cs) this.selectors.delete(cs.key);
   }
 
   get(key: string): CachedSelector | undefined {

@@ -84,7 +84,8 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
   // Non-wildcard selectors in a fixed order: an identity's signature is the indexes of those selecting it.
   private selectorList: CachedSelector[] = [];
   private rawByIndex: (readonly RawEntry[])[] = [];
-  private readonly wildcards: CachedSelector[] = [];
+  // Every registration in the selector cache, released one for one.
+  private readonly held: [CachedSelector, SelectorUser | undefined][] = [];
   private any: Template = emptyTemplate;
   private readonly partitions = new Map<number, Template>();
   private readonly templates = new Map<string, Template>();
@@ -159,8 +160,8 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const cs of this.selectorList) this.cache.removeSelector(cs, this);
-    for (const cs of this.wildcards) this.cache.removeSelector(cs);
+    for (const [cs, user] of this.held) this.cache.removeSelector(cs, user);
+    this.held.length = 0;
   }
 
   selectionsChanged(changes: ReadonlyMap<CachedSelector, SelectionChange>): void {
@@ -201,8 +202,10 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
       }
       for (const peer of rule.peers) {
         const wildcardPeer = peer.type === 'labels' && peer.requirements.length === 0;
-        const cs = wildcardPeer ? this.cache.addSelector(peer) : this.cache.addSelector(peer, this);
-        if (wildcardPeer) this.wildcards.push(cs);
+        // Wildcard peers give ANY keys whatever the identities, so they need no notifications.
+        const user = wildcardPeer ? undefined : this;
+        const cs = this.cache.addSelector(peer, user);
+        this.held.push([cs, user]);
         for (const pe of portEntries) {
           const parser = pe.l7?.type;
           let keys = pe.keys;
