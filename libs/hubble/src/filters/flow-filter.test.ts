@@ -55,6 +55,15 @@ const cases: Record<string, Case[]> = {
     ['AND within a selector', { sourceLabel: ['k8s:app=web,k8s:tier=db'] }, { source: { labels: ['k8s:app=web', 'k8s:tier=front'] } }, false],
     ['dotted key with source', { sourceLabel: ['k8s:io.kubernetes.pod.namespace=x'] }, { source: { labels: ['k8s:io.kubernetes.pod.namespace=x'] } }, true],
     ['inequality matches a missing key', { sourceLabel: ['k8s:app!=web'] }, { source: { labels: [] } }, true],
+    // cases from upstream's label filter tests
+    ['bare key exists with any value', { sourceLabel: ['label1', 'label2'] }, { source: { labels: ['label1=val1'] } }, true],
+    ['bare key missing', { sourceLabel: ['label1', 'label2'] }, { source: { labels: ['label3'] } }, false],
+    ['value with extra equals sign', { sourceLabel: ['label1=val1'] }, { source: { labels: ['label1=val1=toomuch'] } }, false],
+    ['notin () selects all', { sourceLabel: ['label1 in (val1, val2), label3 notin ()'] }, { source: { labels: ['label1=val1', 'label3=val3'] } }, true],
+    ['in needs a value', { sourceLabel: ['label1 in (val1, val2), label3 notin ()'] }, { source: { labels: ['label1'] } }, false],
+    ['empty selector selects everything', { sourceLabel: [''] }, { source: { labels: [] } }, true],
+    ['dotted flow label is not a source', { sourceLabel: ['k8s:app=bar'] }, { source: { labels: ['k8s.app=bar'] } }, false],
+    ['any: matches reserved', { sourceLabel: ['any:key'] }, { source: { labels: ['reserved:key'] } }, true],
     ['node labels', { nodeLabels: ['kubernetes.io/hostname=k8s1'] }, { nodeLabels: ['kubernetes.io/hostname=k8s1'] }, true],
   ],
   'fqdn (wildcards) and dns_query (regex)': [
@@ -163,7 +172,8 @@ describe('compileFlowFilter', () => {
     ['http with a non-l7 event type', { httpMethod: ['GET'], eventType: [{ type: 4 }] }, "filter.http_method: filtering by HTTP fields requires the event type filter to match 'l7' events"],
     ['bad fqdn', { destinationFqdn: ['a b'] }, 'filter.destination_fqdn[0]: invalid character " " in pattern: "a b"'],
     ['bad node pattern', { nodeName: ['a/b/c'] }, 'filter.node_name[0]: too many slashes in pattern: "a/b/c"'],
-    ['bad label selector', { sourceLabel: ['k8s:app in ()'] }, 'filter.source_label[0]: invalid label selector "k8s:app in ()": "k8s:app in ()": empty value set'],
+    ['bad label selector', { sourceLabel: ['()'] }, 'filter.source_label[0]: invalid label selector "()": invalid label key "()"'],
+    ['label key with two sources', { destinationLabel: ['any:k8s:bla'] }, 'filter.destination_label[0]: invalid label selector "any:k8s:bla": invalid label key "any:k8s:bla"'],
     ['bad regex', { dnsQuery: ['('] }, 'filter.dns_query[0]: invalid regular expression "("'],
     ['empty cluster', { destinationClusterName: [''] }, 'filter.destination_cluster_name[0]: cluster name must not be empty'],
   ])('rejects %s with the field and the reason', (_name, filter, message) => {

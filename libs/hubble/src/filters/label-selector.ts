@@ -56,7 +56,7 @@ function splitSourceKey(raw: string): { source: string | undefined; key: string 
   return { source: undefined, key: raw };
 }
 
-const keyPattern = /^[A-Za-z0-9]([-A-Za-z0-9_./:]*[A-Za-z0-9])?$/;
+const keyPattern = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/;
 const valuePattern = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 function splitTopLevel(selector: string): string[] {
@@ -86,8 +86,8 @@ function parseRequirement(text: string): Requirement {
   if (setMatch) {
     rawKey = setMatch[1] ?? '';
     op = setMatch[2] as 'in' | 'notin';
-    values = (setMatch[3] ?? '').split(',').map((v) => v.trim());
-    if (values.length === 1 && values[0] === '') throw new Error(`${JSON.stringify(t)}: empty value set`);
+    // An empty set is accepted as upstream's parser does: `in ()` selects nothing, `notin ()` all.
+    values = (setMatch[3] ?? '').trim() === '' ? [] : (setMatch[3] ?? '').split(',').map((v) => v.trim());
   } else if (t.startsWith('!')) {
     rawKey = t.slice(1).trim();
     op = '!';
@@ -142,6 +142,8 @@ export type LabelSelector = (labels: ParsedLabels) => boolean;
 
 /** Parses one selector, e.g. `k8s:app=web,tier in (front, back),!reserved:world`. */
 export function parseLabelSelector(selector: string, path = 'selector'): LabelSelector {
+  // The empty selector selects everything, as in Kubernetes.
+  if (selector.trim() === '') return () => true;
   let requirements: Requirement[];
   try {
     requirements = splitTopLevel(selector).map(parseRequirement);
