@@ -13,7 +13,7 @@ function fqdnPatternSource(pattern: string): string {
     if (c === '.') out += '\\.';
     else if (c === '*') out += '[-.0-9a-z]*';
     else if (c === '-' || c === '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) out += c;
-    else throw new Error(`invalid character ${JSON.stringify(c)} in pattern`);
+    else throw new Error(`${JSON.stringify(c)}: invalid rune in pattern`);
   }
   return out;
 }
