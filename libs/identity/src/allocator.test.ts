@@ -41,6 +41,8 @@ describe('IdentityAllocator', () => {
     expect(second.identity.id).toBe(first.identity.id);
     expect(second.isNew).toBe(false);
     expect(await a.kv.get(valueKey(first.identity.labelString, 'node-b'))).toBeDefined();
+    expect(b.allocator.stats.referenced).toBeGreaterThan(0);
+    expect(a.allocator.stats.created).toBeGreaterThan(0);
   });
 
   it('never gives two label sets the same identity', async () => {

@@ -41,6 +41,8 @@ export interface AllocatorStats {
   createConflicts: number;
   referenced: number;
   referenceConflicts: number;
+  /** etcd transactions those took after group commit. */
+  etcdTxns: number;
 }
 
 interface Reference {
@@ -61,7 +63,7 @@ export class IdentityAllocator {
   private readonly maxId: number;
   private readonly stopRestoring: () => void;
   private readonly batcher: TxnBatcher;
-  readonly stats: AllocatorStats = { created: 0, createConflicts: 0, referenced: 0, referenceConflicts: 0 };
+  private readonly counts = { created: 0, createConflicts: 0, referenced: 0, referenceConflicts: 0 };
 
   constructor(
     private readonly kv: Kvstore,
@@ -73,6 +75,11 @@ export class IdentityAllocator {
     this.maxId = options.maxId ?? MAX_CLUSTER_IDENTITY;
     this.stopRestoring = kv.onLeaseRestored(() => this.restoreReferences());
     this.batcher = new TxnBatcher(kv);
+  }
+
+  /** Counters since start-up. */
+  get stats(): AllocatorStats {
+    return { ...this.counts, etcdTxns: this.batcher.stats.etcdTxns };
   }
 
   get nodeName(): string {
@@ -194,10 +201,10 @@ export class IdentityAllocator {
           [{ kind: 'get', key: labelsKey(labelString) }],
         );
         if (res.succeeded) {
-          this.stats.referenced++;
+          this.counts.referenced++;
           return { identity: this.globalIdentity(id, labelString), isNew: false };
         }
-        this.stats.referenceConflicts++;
+        this.counts.referenceConflicts++;
         // Collected meanwhile, or the labels key was never ours to trust: read it afresh.
         knownId = parseId(res.ranges[0]?.[0]?.value);
         if (knownId === id) knownId = undefined;
@@ -217,10 +224,10 @@ export class IdentityAllocator {
           [{ kind: 'get', key: labelsKey(labelString) }],
         );
         if (res.succeeded) {
-          this.stats.created++;
+          this.counts.created++;
           return { identity: this.globalIdentity(id, labelString), isNew: true };
         }
-        this.stats.createConflicts++;
+        this.counts.createConflicts++;
         knownId = parseId(res.ranges[0]?.[0]?.value);
         if (knownId === undefined) taken.add(id); // the id was someone else's
         continue; // no back-off: the failed transaction told us what to do next

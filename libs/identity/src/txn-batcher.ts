@@ -24,6 +24,8 @@ function writtenKeys(ops: KvOperation[]): string[] {
 export class TxnBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** etcd transactions sent, and batches that had to be replayed one by one after a conflict. */
+  readonly stats = { etcdTxns: 0, splitBatches: 0 };
 
   constructor(private readonly kv: Kvstore) {}
 
@@ -69,6 +71,7 @@ export class TxnBatcher {
     if (batch.length === 0) return;
     if (batch.length === 1) return this.single(batch[0]!);
     try {
+      this.stats.etcdTxns++;
       const res = await this.kv.txn(
         `${batch[0]!.operation} (+${batch.length - 1} batched)`,
         batch.flatMap((p) => p.conditions),
@@ -82,10 +85,12 @@ export class TxnBatcher {
       for (const p of batch) p.reject(err);
       return;
     }
+    this.stats.splitBatches++;
     await Promise.all(batch.map((p) => this.single(p)));
   }
 
   private async single(p: Pending): Promise<void> {
+    this.stats.etcdTxns++;
     try {
       p.resolve(await this.kv.txn(p.operation, p.conditions, p.success, p.failure));
     } catch (err) {
