@@ -32,3 +32,4 @@ export { FlowBuilder, type DatapathEvent, type EndpointInfo, type FlowBuilderOpt
 export { decodePacket, type DecodedPacket } from './parser/packet-decoder.js';
 export { HubbleMetrics, metricsHandlerNames, parseMetricsSpecs, type MetricsHandlerSpec } from './metrics/hubble-metrics.js';
 export { MetricsOptionError } from './metrics/context-options.js';
+export { LocalObserver, type LocalObserverOptions } from './observer/local-observer.js';
