@@ -2,7 +2,7 @@
 // only parses flags and prints `output`.
 import { readFile } from 'node:fs/promises';
 import type { Label } from './labels.js';
-import { labelsFromK8sPod, LabelSource, parseLabels } from './labels.js';
+import { cidrLabel, labelsFromK8sPod, LabelSource, parseLabels } from './labels.js';
 import { parsePolicies } from './parse/documents.js';
 import { formatIssue } from './parse/issues.js';
 import { parsePrefix } from './cidr.js';
@@ -60,10 +60,7 @@ export function parsePeerSpec(spec: string): Label[] {
   const slash = spec.indexOf('/');
   const cidr = parsePrefix(spec);
   if (cidr !== undefined) {
-    return [
-      { source: LabelSource.cidr, key: cidr.text, value: '' },
-      { source: LabelSource.reserved, key: 'world', value: '' },
-    ];
+    return [cidrLabel(cidr.text), { source: LabelSource.reserved, key: 'world', value: '' }];
   }
   if (slash > 0 && !spec.slice(0, slash).includes(':') && !spec.slice(0, slash).includes('=')) {
     const namespace = spec.slice(0, slash);

@@ -11,6 +11,7 @@ export {
   formatLabel,
   sortLabels,
   labelArrayKey,
+  cidrLabel,
   parseLabelArrayKey,
   labelsFromK8sPod,
   isSecurityRelevant,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cidrLabel,
   filterSecurityRelevant,
   formatLabel,
   labelArrayKey,
@@ -23,6 +24,7 @@ describe('parseLabel', () => {
     ['k8s:io.kubernetes.pod.namespace=default', { source: 'k8s', key: 'io.kubernetes.pod.namespace', value: 'default' }],
     ['app=a:b', { source: 'any', key: 'app', value: 'a:b' }],
     ['cidr:10.0.0.0/8', { source: 'cidr', key: '10.0.0.0/8', value: '' }],
+    ['$host', { source: 'reserved', key: 'host', value: '' }],
   ])('%s', (text, want) => {
     expect(parseLabel(text)).toEqual(want);
   });
@@ -30,6 +32,13 @@ describe('parseLabel', () => {
   it('formats reserved labels without a value', () => {
     expect(formatLabel(parseLabel('reserved:world'))).toBe('reserved:world');
     expect(formatLabel(parseLabel('k8s:app=web'))).toBe('k8s:app=web');
+  });
+});
+
+describe('cidrLabel', () => {
+  it('writes IPv6 prefixes with dashes', () => {
+    expect(cidrLabel('2001:db8::/32')).toEqual({ source: 'cidr', key: '2001-db8--/32', value: '' });
+    expect(cidrLabel('10.0.0.0/8').key).toBe('10.0.0.0/8');
   });
 });
 

@@ -32,6 +32,8 @@ const knownSources = new Set<string>(Object.values(LabelSource));
  * (`any` as in selectors, so `app=x` matches `k8s:app=x` as well as `container:app=x`).
  */
 export function parseLabel(text: string, defaultSource: string = LabelSource.any): Label {
+  // `$host` is upstream's short form of `reserved:host`.
+  if (text.startsWith('$')) return parseLabel(`${LabelSource.reserved}:${text.slice(1)}`, defaultSource);
   let source = defaultSource;
   let rest = text;
   const colon = text.indexOf(':');
@@ -44,6 +46,14 @@ export function parseLabel(text: string, defaultSource: string = LabelSource.any
   const eqRest = rest.indexOf('=');
   if (eqRest < 0) return { source, key: rest, value: '' };
   return { source, key: rest.slice(0, eqRest), value: rest.slice(eqRest + 1) };
+}
+
+/**
+ * The label of a CIDR identity: `cidr:10.0.0.0/8`; IPv6 prefixes are written with `-` for `:` as upstream
+ * does (`cidr:2001-db8--/32`), because `:` separates the source.
+ */
+export function cidrLabel(prefix: string): Label {
+  return { source: LabelSource.cidr, key: prefix.replaceAll(':', '-'), value: '' };
 }
 
 /** Parses a list like `k8s:app=web,k8s:tier=db` or an array of such strings. */

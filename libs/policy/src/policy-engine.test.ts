@@ -118,6 +118,25 @@ describe('policy changes', () => {
     expect(engine.endpointPolicy(1)?.enforcement).toEqual({ ingress: false, egress: false });
   });
 
+  it('reports policy changes made directly in the repository with the next identity update', () => {
+    const engine = setup();
+    engine.updateIdentities([{ id: 300, labels: pod({ role: 'frontend' }) }]);
+    expect(engine.repository.apply(policy.replace('"80"', '"443"')).ok).toBe(true);
+    const c = engine.updateIdentities([{ id: 301, labels: pod({ role: 'frontend' }) }]);
+    expect(show(c.get(1))).toEqual({
+      adds: ['(300, TCP/443, ingress) allow', '(301, TCP/443, ingress) allow'],
+      deletes: ['(300, TCP/80, ingress)'],
+    });
+    expect(engine.takeChanges().size).toBe(0);
+  });
+
+  it('takeChanges reports a direct repository change once', () => {
+    const engine = setup();
+    engine.repository.delete({ kind: 'CiliumNetworkPolicy', namespace: 'prod', name: 'web' });
+    expect([...engine.takeChanges().keys()].sort()).toEqual([1, 2]);
+    expect(engine.takeChanges().size).toBe(0);
+  });
+
   it('endpoints with the same labels share one computation', () => {
     const engine = setup();
     expect(engine.endpointPolicy(1)?.mapState).toBe(engine.endpointPolicy(2)?.mapState);

@@ -1,7 +1,7 @@
 // The policy engine an agent holds: repository, selector cache, CIDR identities, and one policy per endpoint,
 // with the map state changes each identity or policy update causes.
 import type { Label } from './labels.js';
-import { labelArrayKey, LabelSource, PodNamespaceLabel } from './labels.js';
+import { cidrLabel, labelArrayKey, LabelSource, PodNamespaceLabel } from './labels.js';
 import type { Direction, L7Parser, PolicyRule } from './model.js';
 import type { IdentityUpdate } from './selector-cache.js';
 import { SelectorCache } from './selector-cache.js';
@@ -65,6 +65,8 @@ export class PolicyEngine {
   private readonly options: ResolveOptions;
   private readonly endpoints = new Map<number, EndpointRecord>();
   private shared = new Map<string, Shared>();
+  // Endpoints whose policy was rebuilt since changes were last reported, with the map state reported last.
+  private readonly unreported = new Map<number, MapStateSnapshot | undefined>();
   private readonly cidrIdentities = new Map<string, number>();
   private builtRevision: number;
 
@@ -92,7 +94,8 @@ export class PolicyEngine {
     namedPorts: readonly NamedPort[] = [],
   ): { policy: EndpointPolicy; changes: MapStateChanges } {
     this.syncRepository();
-    const before = this.endpointSnapshot(endpointId);
+    const before = this.unreported.has(endpointId) ? this.unreported.get(endpointId) : this.endpointSnapshot(endpointId);
+    this.unreported.delete(endpointId);
     this.detach(endpointId);
     const rec: EndpointRecord = { labels, namedPorts, shareKey: shareKey(labels, namedPorts) };
     this.endpoints.set(endpointId, rec);
@@ -117,10 +120,11 @@ export class PolicyEngine {
   removeEndpoint(endpointId: number): void {
     this.detach(endpointId);
     this.endpoints.delete(endpointId);
+    this.unreported.delete(endpointId);
   }
 
+  /** The endpoint's policy as last computed (call {@link takeChanges} after changing the repository directly). */
   endpointPolicy(endpointId: number): EndpointPolicy | undefined {
-    this.syncRepository();
     return this.endpoints.has(endpointId) ? this.view(endpointId) : undefined;
   }
 
@@ -138,6 +142,15 @@ export class PolicyEngine {
     return this.collectChanges();
   }
 
+  /**
+   * Changes not reported yet, after the repository was changed directly (`engine.repository.apply(...)`):
+   * recomputes the endpoints against the new revision and returns their changes.
+   */
+  takeChanges(): Map<number, MapStateChanges> {
+    this.syncRepository();
+    return this.collectChanges();
+  }
+
   /** Same as {@link updateIdentities}, by the name the agent's identity watcher uses. */
   onIdentitiesChanged(added: readonly IdentityUpdate[], removed: readonly number[] = []): Map<number, MapStateChanges> {
     return this.updateIdentities(added, removed);
@@ -151,29 +164,11 @@ export class PolicyEngine {
 
   /**
    * Recomputes every endpoint's policy against the current repository and returns the changes per
-   * endpoint. Called implicitly by the other methods when the repository's revision moved.
+   * endpoint. Other methods do the same, and report the changes, when the repository's revision moved.
    */
   regenerate(): Map<number, MapStateChanges> {
-    const before = new Map<number, MapStateSnapshot>();
-    const snapshots = new Map<string, MapStateSnapshot>();
-    for (const [id, rec] of this.endpoints) {
-      let snap = snapshots.get(rec.shareKey);
-      const shared = this.shared.get(rec.shareKey);
-      if (snap === undefined && shared !== undefined) snapshots.set(rec.shareKey, (snap = shared.policy.snapshot()));
-      if (snap !== undefined) before.set(id, snap);
-    }
-    this.builtRevision = this.repository.revision;
-    this.ensureCidrIdentities(this.repository.rules());
-    const old = this.shared;
-    this.shared = new Map();
-    for (const [id, rec] of this.endpoints) this.attach(id, rec);
-    for (const s of old.values()) s.policy.release();
-    const out = new Map<number, MapStateChanges>();
-    for (const [id, rec] of this.endpoints) {
-      const c = diffSnapshots(before.get(id), this.shared.get(rec.shareKey)!.policy.snapshot());
-      if (!isEmptyChange(c)) out.set(id, c);
-    }
-    return out;
+    this.rebuild();
+    return this.collectChanges();
   }
 
   /**
@@ -213,16 +208,38 @@ export class PolicyEngine {
   }
 
   private syncRepository(): void {
-    if (this.repository.revision !== this.builtRevision) this.regenerate();
+    if (this.repository.revision !== this.builtRevision) this.rebuild();
   }
 
+  /** New policies for every endpoint; what each endpoint had before is kept until the changes are reported. */
+  private rebuild(): void {
+    for (const [id, rec] of this.endpoints) {
+      if (!this.unreported.has(id)) this.unreported.set(id, this.shared.get(rec.shareKey)?.policy.snapshot());
+    }
+    this.builtRevision = this.repository.revision;
+    this.ensureCidrIdentities(this.repository.rules());
+    const old = this.shared;
+    this.shared = new Map();
+    for (const [id, rec] of this.endpoints) this.attach(id, rec);
+    for (const s of old.values()) s.policy.release();
+  }
+
+  /** Incremental changes of every policy, and full diffs for endpoints whose policy was rebuilt. */
   private collectChanges(): Map<number, MapStateChanges> {
     const out = new Map<number, MapStateChanges>();
     for (const s of this.shared.values()) {
       const c = s.policy.takeChanges();
       if (isEmptyChange(c)) continue;
-      for (const id of s.endpoints) out.set(id, c);
+      for (const id of s.endpoints) if (!this.unreported.has(id)) out.set(id, c);
     }
+    for (const [id, before] of this.unreported) {
+      const rec = this.endpoints.get(id);
+      const shared = rec === undefined ? undefined : this.shared.get(rec.shareKey);
+      if (shared === undefined) continue;
+      const c = diffSnapshots(before, shared.policy.snapshot());
+      if (!isEmptyChange(c)) out.set(id, c);
+    }
+    this.unreported.clear();
     return out;
   }
 
@@ -236,7 +253,7 @@ export class PolicyEngine {
           if (p === undefined || this.cidrIdentities.has(p.text)) continue;
           const world = this.selectorCache.dualStack ? (p.family === 4 ? 'world-ipv4' : 'world-ipv6') : 'world';
           const labels: Label[] = [
-            { source: LabelSource.cidr, key: p.text, value: '' },
+            cidrLabel(p.text),
             { source: LabelSource.reserved, key: world, value: '' },
           ];
           const id = this.allocator.allocateLocalIdentity(labels);
@@ -282,7 +299,6 @@ export class PolicyEngine {
 
   private view(endpointId: number): EndpointPolicy {
     const current = (): SelectorPolicy => {
-      this.syncRepository();
       const rec = this.endpoints.get(endpointId);
       const s = rec === undefined ? undefined : this.shared.get(rec.shareKey);
       if (rec === undefined || s === undefined) throw new Error(`endpoint policy: endpoint ${endpointId} is not known`);
