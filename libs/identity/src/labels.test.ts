@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { canonicalLabels, needsLocalIdentity, parseLabel, parseLabelString } from './labels.js';
 
 describe('canonical label strings', () => {
-  it('sorts by source:key and ends every label with ";" (upstream etcd format)', () => {
-    expect(canonicalLabels(['k8s:role=db', 'k8s:app=web', 'container:x=1'])).toBe('container:x=1;k8s:app=web;k8s:role=db;');
+  it('sorts by key and ends every label with ";" (upstream SortedList, the etcd format)', () => {
+    expect(canonicalLabels(['k8s:role=db', 'k8s:app=web', 'container:x=1'])).toBe('k8s:app=web;k8s:role=db;container:x=1;');
+  });
+
+  it('keeps one label per key, the last given, as upstream does', () => {
+    expect(canonicalLabels(['container:app=a', 'k8s:app=b'])).toBe('k8s:app=b;');
   });
 
   it('writes labels without a value as key= and without a source as unspec', () => {
-    expect(canonicalLabels(['reserved:host', 'app=web'])).toBe('reserved:host=;unspec:app=web;');
+    expect(canonicalLabels(['reserved:host', 'app=web'])).toBe('unspec:app=web;reserved:host=;');
   });
 
   it('keeps colons and slashes of the value', () => {

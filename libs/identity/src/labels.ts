@@ -33,14 +33,13 @@ export function parseLabel(text: string): Label {
 }
 
 function compareLabels(a: Label, b: Label): number {
-  const ak = `${a.source}:${a.key}`;
-  const bk = `${b.source}:${b.key}`;
-  return ak < bk ? -1 : ak > bk ? 1 : 0;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 /**
- * Upstream's canonical label string: every label as `source:key=value;`, sorted by `source:key`,
- * duplicates (same source and key) collapsed to the last one given.
+ * Upstream's canonical label string (Labels.SortedList, the etcd key component): every label as
+ * `source:key=value;`, sorted by key. Upstream holds one label per key whatever its source, so a
+ * repeated key keeps the last label given.
  */
 export function canonicalLabels(labels: LabelSet): string {
   // Lookups canonicalise the same few label sets over and over; remember recent answers. ';' is
@@ -61,7 +60,7 @@ function computeCanonical(labels: LabelSet): string {
   const byKey = new Map<string, Label>();
   for (const text of labels) {
     const label = parseLabel(text);
-    byKey.set(`${label.source}:${label.key}`, label);
+    byKey.set(label.key, label);
   }
   return [...byKey.values()]
     .sort(compareLabels)
