@@ -16,7 +16,7 @@ fi
 packages=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3
   iproute2 iputils-ping netcat-openbsd iptables socat iperf3 bpftool
-  etcd-server etcd-client
+  etcd-server etcd-client prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

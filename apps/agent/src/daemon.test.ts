@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BPFMap, StatusResponse } from './api/types.js';
+import type { BPFMap, StatusResponse } from '@cilium-ts/agent-api';
 import { buildConfig } from './config.js';
 import { startAgent, type RunningAgent } from './daemon.js';
 import type { IpcacheEntry, IpcachePublisher } from './seams.js';

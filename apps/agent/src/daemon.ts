@@ -2,7 +2,7 @@
 // given runs as a placeholder (see placeholders.ts) and says so in its module health.
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import type { NodeElement, Status } from './api/types.js';
+import type { NodeElement, Status } from '@cilium-ts/agent-api';
 import { createAgentTables, type AgentTables } from './agent-tables.js';
 import { Hive, type Cell } from './cell.js';
 import type { AgentConfig } from './config.js';

@@ -3,7 +3,7 @@
 // Regenerations of one endpoint run one at a time; requests arriving meanwhile collapse into one more run.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EndpointPolicyEnabled, EndpointState, NodeAddressing } from './api/types.js';
+import type { EndpointPolicyEnabled, EndpointState, NodeAddressing } from '@cilium-ts/agent-api';
 import { policyEntryKey, type AgentTables } from './agent-tables.js';
 import { MAX_ENDPOINT_ID, MIN_ENDPOINT_ID, toApiEndpoint, withLog, type EndpointRecord, type EndpointRef } from './endpoint.js';
 import type { Ipam } from './ipam.js';

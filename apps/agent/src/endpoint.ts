@@ -8,7 +8,7 @@ import type {
   EndpointState,
   EndpointStatusChange,
   NodeAddressing,
-} from './api/types.js';
+} from '@cilium-ts/agent-api';
 import type { EndpointView, PolicyMapEntry } from './seams.js';
 
 export const MIN_ENDPOINT_ID = 1;

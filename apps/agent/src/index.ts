@@ -9,5 +9,4 @@ export * from './seams.js';
 export * from './endpoint.js';
 export * from './endpoint-manager.js';
 export * from './agent-tables.js';
-export type * from './api/types.js';
 export { startAgent, type AgentSeams, type RunningAgent } from './daemon.js';

@@ -2,7 +2,7 @@
 // from the tables when scraped, so they cannot drift. prom-client and fastify are loaded only when used.
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Metric } from './api/types.js';
+import type { Metric } from '@cilium-ts/agent-api';
 import type { AgentTables } from './agent-tables.js';
 import type { HealthRegistry } from './health.js';
 import type { Ipam } from './ipam.js';

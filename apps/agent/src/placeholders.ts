@@ -1,7 +1,7 @@
 // What the agent runs with until libs/identity, libs/policy and libs/datapath-native are wired in: every
 // endpoint gets the reserved "init" identity, no policy is enforced and nothing is written to the kernel.
 // The agent still manages endpoints, IPAM and its API, and its health says which parts are placeholders.
-import type { PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from './api/types.js';
+import type { PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
 import {
   FeatureUnavailableError,
   PolicyValidationError,

@@ -1,7 +1,7 @@
 // The points where the agent's libraries plug in. Each interface is what the agent needs, no more; the
 // library (libs/identity, libs/policy, libs/datapath-native + libs/bpf-programs) implements it, or an
 // adapter in the agent wraps the library's own API.
-import type { BPFMap, BPFMapProperties, PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from './api/types.js';
+import type { BPFMap, BPFMapProperties, PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
 import type { ReconcilerOperations } from './reconciler.js';
 
 /** What the regeneration pipeline knows about an endpoint when it calls a seam. */

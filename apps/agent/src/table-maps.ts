@@ -1,6 +1,6 @@
 // GET /v1/map shows maps with their cache: the agent's desired-state tables under the names of the BPF
 // maps they are written to, each entry with the reconciler's status (upstream's BPFMap cache semantics).
-import type { BPFMap, BPFMapEntry, BPFMapProperties } from './api/types.js';
+import type { BPFMap, BPFMapEntry, BPFMapProperties } from '@cilium-ts/agent-api';
 import type { AgentTables } from './agent-tables.js';
 import type { ReconcileStatus, Reconciler } from './reconciler.js';
 import type { IpcacheEntry, MapInspector, PolicyMapEntry } from './seams.js';

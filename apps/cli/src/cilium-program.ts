@@ -1,6 +1,6 @@
 // The `cilium` command: one commander program, run in-process so that tests and the bin share it.
 import { Command, CommanderError, Option } from 'commander';
-import { CliError } from './agent-client.js';
+import { CliError } from './cli-error.js';
 import { CommandContext, type CliIO, type GlobalOptions } from './command-context.js';
 import { registerConfig } from './config-command.js';
 import { registerEndpoint } from './endpoint-command.js';

@@ -1,5 +1,5 @@
 // What every command gets: where to write, how to reach the agent, and whether to print JSON.
-import { AgentClient, resolveSocketPath } from './agent-client.js';
+import { AgentClient, resolveSocketPath } from '@cilium-ts/agent-api';
 
 export interface CliIO {
   out(text: string): void;

@@ -1,7 +1,7 @@
 // cilium config [Option=Value ...]: show the agent's configuration, or change its mutable options.
 import type { Command } from 'commander';
-import type { DaemonConfiguration, DaemonConfigurationPatch } from '@cilium-ts/agent';
-import { CliError } from './agent-client.js';
+import type { DaemonConfiguration, DaemonConfigurationPatch } from '@cilium-ts/agent-api';
+import { CliError } from './cli-error.js';
 import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 

@@ -1,6 +1,6 @@
 // cilium endpoint list|get
 import type { Command } from 'commander';
-import type { Endpoint } from '@cilium-ts/agent';
+import type { Endpoint } from '@cilium-ts/agent-api';
 import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 

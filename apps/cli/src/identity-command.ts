@@ -1,6 +1,6 @@
 // cilium identity list|get
 import type { Command } from 'commander';
-import type { Identity } from '@cilium-ts/agent';
+import type { Identity } from '@cilium-ts/agent-api';
 import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 

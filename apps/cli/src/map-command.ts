@@ -1,8 +1,9 @@
 // cilium map list|get, and the bpf commands that read the agent's maps through /v1/map.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
-import type { BPFMap, BPFMapList, Endpoint } from '@cilium-ts/agent';
-import { ApiCallError, CliError, type AgentClient } from './agent-client.js';
+import type { BPFMap, BPFMapList, Endpoint } from '@cilium-ts/agent-api';
+import { AgentApiError, type AgentClient } from '@cilium-ts/agent-api';
+import { CliError } from './cli-error.js';
 import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 
@@ -43,7 +44,7 @@ async function dumpMap(client: AgentClient, name: string, what: string): Promise
   try {
     return await client.get<BPFMap>(`/v1/map/${encodeURIComponent(name)}`);
   } catch (err) {
-    if (err instanceof ApiCallError && err.status === 404) {
+    if (err instanceof AgentApiError && err.status === 404) {
       throw new CliError(`${what}: the agent has no map ${name} (its datapath is not loaded)`);
     }
     throw err;

@@ -1,7 +1,7 @@
 // cilium metrics list [--match REGEX]: the agent's metrics, as upstream prints them.
 import type { Command } from 'commander';
-import type { Metric } from '@cilium-ts/agent';
-import { CliError } from './agent-client.js';
+import type { Metric } from '@cilium-ts/agent-api';
+import { CliError } from './cli-error.js';
 import type { CommandContext } from './command-context.js';
 import { formatTable } from './table.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDport, parsePeer } from './policy-command.js';
 import { parseConfigChanges } from './config-command.js';
-import { resolveSocketPath } from './agent-client.js';
+import { resolveSocketPath } from '@cilium-ts/agent-api';
 
 describe('command-line parsing', () => {
   it('reads explain peers as identities, labels, pods or endpoint references', () => {

@@ -1,8 +1,8 @@
 // cilium policy get|import|delete|validate|explain
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Policy, PolicyExplainPeer, PolicyExplainRequest, PolicyExplainResponse } from '@cilium-ts/agent';
-import { CliError } from './agent-client.js';
+import type { Policy, PolicyExplainPeer, PolicyExplainRequest, PolicyExplainResponse } from '@cilium-ts/agent-api';
+import { CliError } from './cli-error.js';
 import type { CommandContext } from './command-context.js';
 import { validatePolicyFiles } from './policy-validate.js';
 

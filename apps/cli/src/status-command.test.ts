@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusResponse } from '@cilium-ts/agent';
+import type { StatusResponse } from '@cilium-ts/agent-api';
 import { formatStatus } from './status-command.js';
 
 const status: StatusResponse = {

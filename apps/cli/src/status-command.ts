@@ -1,6 +1,6 @@
 // cilium status [--verbose]: the agent's health in upstream's layout.
 import type { Command } from 'commander';
-import type { StatusResponse } from '@cilium-ts/agent';
+import type { StatusResponse } from '@cilium-ts/agent-api';
 import type { CommandContext } from './command-context.js';
 import { formatKeyValues, formatTable } from './table.js';
 

@@ -3,7 +3,7 @@ import { EndpointRefError } from '../endpoint.js';
 import { EndpointError } from '../endpoint-manager.js';
 import { IpamError } from '../ipam.js';
 import { FeatureUnavailableError, PolicyValidationError } from '../seams.js';
-import type { ApiError } from './types.js';
+import type { ApiError } from '@cilium-ts/agent-api';
 
 export class ApiRequestError extends Error {
   constructor(

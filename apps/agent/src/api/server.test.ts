@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../config.js';
 import { startAgent, type RunningAgent } from '../daemon.js';
 import { unixRequest } from '../testing/unix-http.js';
-import type { ApiError, BPFMap, BPFMapList, ClusterNodesResponse, DaemonConfiguration, Endpoint, Identity, IPAMResponse, Metric, Policy, StatusResponse } from './types.js';
+import type { ApiError, BPFMap, BPFMapList, ClusterNodesResponse, DaemonConfiguration, Endpoint, Identity, IPAMResponse, Metric, Policy, StatusResponse } from '@cilium-ts/agent-api';
 
 // The whole agent with its placeholder seams, talked to over its real unix socket.
 describe('REST API on the unix socket', () => {

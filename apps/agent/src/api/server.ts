@@ -26,7 +26,7 @@ import type {
   PolicyExplainRequest,
   Status,
   StatusResponse,
-} from './types.js';
+} from '@cilium-ts/agent-api';
 
 export interface ApiContext {
   config: AgentConfig;
