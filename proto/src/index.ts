@@ -9,6 +9,8 @@ export * as observer from '../gen/observer/observer_pb.js';
 export * as relay from '../gen/relay/relay_pb.js';
 export * as peer from '../gen/peer/peer_pb.js';
 export * as health from '../gen/grpc/health/v1/health_pb.js';
+export * as reflection from '../gen/grpc/reflection/v1/reflection_pb.js';
+export * as reflectionV1alpha from '../gen/grpc/reflection/v1alpha/reflection_pb.js';
 export { hubbleJsonOptions, toHubbleJson, toHubbleJsonString } from './hubble-json.js';
 
 /** Directory holding the .proto files (for run-time loaders such as @grpc/proto-loader). */
@@ -21,4 +23,6 @@ export const hubbleProtoFiles: readonly string[] = [
   'peer/peer.proto',
   'relay/relay.proto',
   'grpc/health/v1/health.proto',
+  'grpc/reflection/v1/reflection.proto',
+  'grpc/reflection/v1alpha/reflection.proto',
 ];

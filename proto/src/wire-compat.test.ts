@@ -1,4 +1,4 @@
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import {
   DropReason,
   FlowSchema,
   FlowType,
+  GetFlowsRequestSchema,
   GetFlowsResponseSchema,
   IPVersion,
   TraceObservationPoint,
@@ -112,5 +113,35 @@ describe('wire compatibility with a run-time .proto decoder', () => {
     const notify = (packageDefinition['peer.Peer'] as protoLoader.ServiceDefinition)['Notify'];
     expect(notify?.path).toBe('/peer.Peer/Notify');
     expect(notify?.responseStream).toBe(true);
+  });
+
+  it('decodes requests as a grpc-js client encodes them (filters, field mask, timestamps)', () => {
+    const service = packageDefinition['observer.Observer'] as protoLoader.ServiceDefinition;
+    const getFlows = service['GetFlows'];
+    if (!getFlows) throw new Error('observer.Observer has no GetFlows method');
+    const bytes = getFlows.requestSerialize({
+      number: '20',
+      follow: true,
+      whitelist: [{ source_pod: ['x/'], destination_port: ['80'], tcp_flags: [{ SYN: true }], event_type: [{ type: 4, match_sub_type: true, sub_type: 0 }] }],
+      blacklist: [{ verdict: ['DROPPED'], destination_label: ['reserved:world'] }],
+      since: { seconds: '1767225600', nanos: 0 },
+      field_mask: { paths: ['time', 'source.identity'] },
+    });
+    const request = fromBinary(GetFlowsRequestSchema, bytes);
+    expect(request.number).toBe(20n);
+    expect(request.follow).toBe(true);
+    expect(request.whitelist[0]).toMatchObject({ sourcePod: ['x/'], destinationPort: ['80'], tcpFlags: [{ SYN: true }], eventType: [{ type: 4, matchSubType: true, subType: 0 }] });
+    expect(request.blacklist[0]).toMatchObject({ verdict: [Verdict.DROPPED], destinationLabel: ['reserved:world'] });
+    expect(request.since?.seconds).toBe(1767225600n);
+    expect(request.fieldMask?.paths).toEqual(['time', 'source.identity']);
+  });
+
+  it('serves the standard health and reflection services', () => {
+    const names = Object.keys(packageDefinition);
+    expect(names).toEqual(expect.arrayContaining(['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection']));
+    const check = (packageDefinition['grpc.health.v1.Health'] as protoLoader.ServiceDefinition)['Check'];
+    expect(check?.path).toBe('/grpc.health.v1.Health/Check');
+    const info = (packageDefinition['grpc.reflection.v1alpha.ServerReflection'] as protoLoader.ServiceDefinition)['ServerReflectionInfo'];
+    expect([info?.requestStream, info?.responseStream]).toEqual([true, true]);
   });
 });
