@@ -134,6 +134,11 @@ export async function createAgentMetrics(sources: MetricsSources): Promise<Agent
     registers: [registry],
   });
   prom.collectDefaultMetrics({ register: registry });
+  // prom-client exports these totals as gauges named *_total, which Prometheus' own linter rejects;
+  // the per-type gauges without the suffix carry the same information.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
 
   return {
     registry,
