@@ -8,6 +8,7 @@ import { fooPolicy } from './scenario-helpers.js';
 
 type Peer = 'foo' | 'bar' | 'blue' | 'any' | 'omitted';
 interface GenRule {
+  egress: boolean;
   deny: boolean;
   peer: Peer;
   port?: { port: number; endPort?: number; protocol: 'TCP' | 'UDP' | 'ANY' };
@@ -16,6 +17,7 @@ interface GenRule {
 
 const ruleArb: fc.Arbitrary<GenRule> = fc
   .record({
+    egress: fc.boolean(),
     deny: fc.boolean(),
     peer: fc.constantFrom<Peer>('foo', 'bar', 'blue', 'any', 'omitted'),
     port: fc.option(
@@ -31,7 +33,7 @@ const ruleArb: fc.Arbitrary<GenRule> = fc
   .map((r) => {
     const single = r.port !== undefined && r.port.port !== 0 && r.port.endPort === undefined && r.port.protocol === 'TCP';
     const port = r.port === undefined ? undefined : r.port.port === 0 ? { port: 0, protocol: r.port.protocol } : r.port;
-    return { deny: r.deny, peer: r.peer, ...(port !== undefined ? { port } : {}), l7: r.l7 && !r.deny && single };
+    return { egress: r.egress, deny: r.deny, peer: r.peer, ...(port !== undefined ? { port } : {}), l7: r.l7 && !r.deny && single };
   });
 
 const peerSelector: Record<Exclude<Peer, 'omitted'>, unknown> = {
@@ -43,13 +45,14 @@ const peerSelector: Record<Exclude<Peer, 'omitted'>, unknown> = {
 
 function toSpec(r: GenRule): unknown {
   const section: Record<string, unknown> = {};
-  if (r.peer !== 'omitted') section.fromEndpoints = [peerSelector[r.peer]];
+  if (r.peer !== 'omitted') section[r.egress ? 'toEndpoints' : 'fromEndpoints'] = [peerSelector[r.peer]];
   if (r.port !== undefined) {
     const port: Record<string, unknown> = { port: String(r.port.port), protocol: r.port.protocol };
     if (r.port.endPort !== undefined) port.endPort = r.port.endPort;
     section.toPorts = [{ ports: [port], ...(r.l7 ? { rules: { http: [{ method: 'GET' }] } } : {}) }];
   }
-  return { endpointSelector: { matchLabels: { 'k8s:foo': '' } }, [r.deny ? 'ingressDeny' : 'ingress']: [section] };
+  const field = `${r.egress ? 'egress' : 'ingress'}${r.deny ? 'Deny' : ''}`;
+  return { endpointSelector: { matchLabels: { 'k8s:foo': '' } }, [field]: [section] };
 }
 
 function peerMatches(r: GenRule, id: number): boolean {
@@ -76,8 +79,12 @@ function portMatches(r: GenRule, proto: number, port: number): boolean {
   return port >= r.port.port && port <= (r.port.endPort ?? r.port.port);
 }
 
-/** The rules read directly: deny wins, then any allow; through the proxy if any matching allow has L7. */
-function naive(rules: readonly GenRule[], id: number, proto: number, port: number): string {
+/**
+ * The rules read directly: a direction without rules is open; deny wins, then any allow; through the proxy
+ * if any matching allow has L7.
+ */
+function naive(all: readonly GenRule[], egress: boolean, id: number, proto: number, port: number): string {
+  const rules = all.filter((r) => r.egress === egress);
   if (rules.length === 0) return 'allow';
   const matching = rules.filter((r) => peerMatches(r, id) && portMatches(r, proto, port));
   if (matching.some((r) => r.deny)) return 'deny';
@@ -85,21 +92,24 @@ function naive(rules: readonly GenRule[], id: number, proto: number, port: numbe
   return matching.some((r) => r.l7) ? 'redirect' : 'allow';
 }
 
-const probes = [100, 200, 2, 4242].flatMap((id) =>
-  [6, 17, 132].flatMap((proto) => [79, 80, 81, 82, 83, 84].map((port) => ({ id, proto, port }))),
+const probes = [false, true].flatMap((egress) =>
+  [100, 200, 2, 4242].flatMap((id) =>
+    [6, 17, 132].flatMap((proto) => [79, 80, 81, 82, 83, 84].map((port) => ({ egress, id, proto, port }))),
+  ),
 );
 
 describe('map state agrees with the rules', () => {
   it('for random allow/deny/L7 rule sets, on every identity and port probe', () => {
     fc.assert(
-      fc.property(fc.array(ruleArb, { maxLength: 6 }), (rules) => {
+      fc.property(fc.array(ruleArb, { maxLength: 8 }), (rules) => {
         const { policy } = fooPolicy(rules.map(toSpec));
         const state: MapStateEntry[] = [...policy.mapState];
         for (const p of probes) {
-          const want = naive(rules, p.id, p.proto, p.port);
-          const got = lookupMapState(state, p.id, 'ingress', p.proto, p.port).verdict;
+          const dir = p.egress ? 'egress' : 'ingress';
+          const want = naive(rules, p.egress, p.id, p.proto, p.port);
+          const got = lookupMapState(state, p.id, dir, p.proto, p.port).verdict;
           // The extra deny keys make a pure longest-prefix datapath give the same answer.
-          const lpm = lookupMostSpecific(state, p.id, 'ingress', p.proto, p.port).verdict;
+          const lpm = lookupMostSpecific(state, p.id, dir, p.proto, p.port).verdict;
           expect({ probe: p, got, lpm }).toEqual({ probe: p, got: want, lpm: want });
         }
       }),
