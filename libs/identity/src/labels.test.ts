@@ -24,8 +24,9 @@ describe('canonical label strings', () => {
     expect(canonicalLabels(parseLabelString(text))).toBe(text);
   });
 
-  it('rejects the separator inside a label', () => {
+  it('rejects the separator inside a label, and a source with a slash', () => {
     expect(() => parseLabel('k8s:a=b;c')).toThrow(/separator/);
+    expect(() => parseLabel('/k8s:a=b')).toThrow(/must not contain '\/'/);
   });
 
   it('calls for a local identity for CIDR and FQDN labels only', () => {

@@ -29,6 +29,9 @@ export function parseLabel(text: string): Label {
   if (key.includes(';') || value.includes(';') || source.includes(';')) {
     throw new Error(`label "${text}": ';' is reserved as the label separator`);
   }
+  // A label string then never continues with '/' after a ';', so `value/<labels>/` prefixes of
+  // different label sets cannot nest.
+  if (source.includes('/')) throw new Error(`label "${text}": source "${source}" must not contain '/'`);
   return { source: source === '' ? DEFAULT_SOURCE : source, key, value };
 }
 
