@@ -28,7 +28,16 @@ export {
   traceObservationPointName,
   traceObservationPointNames,
 } from './monitor/monitor-api.js';
-export { FlowBuilder, type DatapathEvent, type EndpointInfo, type FlowBuilderOptions, type FlowLookups } from './parser/flow-builder.js';
+export {
+  FlowBuilder,
+  type DatapathEvent,
+  type EndpointInfo,
+  type FlowBuilderOptions,
+  type FlowLookups,
+  type PolicyAttribution,
+  type PolicyQuery,
+  type PolicyRef,
+} from './parser/flow-builder.js';
 export { decodePacket, type DecodedPacket } from './parser/packet-decoder.js';
 export { HubbleMetrics, metricsHandlerNames, parseMetricsSpecs, type MetricsHandlerSpec } from './metrics/hubble-metrics.js';
 export { MetricsOptionError } from './metrics/context-options.js';

@@ -165,4 +165,33 @@ describe('FlowBuilder', () => {
     expect(equals(FlowSchema, decoded, f)).toBe(true);
     expect(decoded.time).toEqual({ $typeName: 'google.protobuf.Timestamp', seconds: 1767226834n, nanos: 567000000 });
   });
+
+  it('attributes policy verdicts and policy drops to policies when the agent can tell', () => {
+    const queries: unknown[] = [];
+    const withPolicies = new FlowBuilder(
+      {
+        ...lookups,
+        lookupPolicies: (q) => {
+          queries.push(q);
+          return q.allowed
+            ? { allowedBy: [{ name: 'allow-b', namespace: 'y', kind: 'CiliumNetworkPolicy' }], deniedBy: [] }
+            : { allowedBy: [], deniedBy: [{ name: 'deny-world', namespace: '', kind: 'CiliumClusterwideNetworkPolicy' }] };
+        },
+      },
+      { nodeName: 'k8s1' },
+    );
+    const allowed = withPolicies.build(event({ type: 'policy-verdict', packet: synAck, policyVerdict: { verdict: 0, direction: 'ingress', matchType: 2, audited: false, remoteIdentity: 20002 } }));
+    expect(queries[0]).toEqual({ direction: 'ingress', endpointId: 0, remoteIdentity: 20002, protocol: 'TCP', port: 40000, allowed: true });
+    expect(allowed.ingressAllowedBy).toEqual([expect.objectContaining({ name: 'allow-b', namespace: 'y', kind: 'CiliumNetworkPolicy' })]);
+    expect(allowed.egressAllowedBy).toEqual([]);
+    let out = '';
+    new FlowPrinter({ output: 'compact', policyNames: true }, { write: (t: string) => (out += t) }).write(create(GetFlowsResponseSchema, { responseTypes: { case: 'flow', value: allowed } }));
+    expect(out).toContain('policy-verdict:L3-L4 INGRESS ALLOWED BY allow-b (CiliumNetworkPolicy) (TCP Flags: SYN, ACK)');
+
+    const dropped = withPolicies.build(event({ type: 'drop', subType: 133, sourceEndpointId: 1234, sourceIdentity: 20001, destinationIdentity: 20002 }));
+    expect(queries[1]).toMatchObject({ direction: 'egress', endpointId: 1234, remoteIdentity: 20002, port: 80, allowed: false });
+    expect(dropped.egressDeniedBy.map((p) => p.name)).toEqual(['deny-world']);
+    expect(withPolicies.build(event({ subType: 5, sourceEndpointId: 1234, traceReason: 0 })).egressAllowedBy).toEqual([]);
+    expect(queries).toHaveLength(2);
+  });
 });

@@ -14,6 +14,7 @@ import {
   type Emitter,
   type Endpoint,
   type Flow,
+  type Policy,
 } from '@cilium-ts/proto';
 import { MessageType } from '../monitor/monitor-api.js';
 import { decodePacket } from './packet-decoder.js';
@@ -82,6 +83,34 @@ export interface FlowLookups {
   /** The service a frontend address:port belongs to. */
   lookupService?(ip: string, port: number): { readonly name: string; readonly namespace: string } | undefined;
   lookupInterfaceName?(ifindex: number): string | undefined;
+  /**
+   * The policies behind a policy verdict or a policy drop (for `--print-policy-names` and the
+   * UI); called only for those events.
+   */
+  lookupPolicies?(query: PolicyQuery): PolicyAttribution | undefined;
+}
+
+export interface PolicyQuery {
+  readonly direction: 'ingress' | 'egress';
+  /** Endpoint whose policy decided (the emitting endpoint). */
+  readonly endpointId: number;
+  readonly remoteIdentity: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6' | undefined;
+  readonly port: number;
+  readonly allowed: boolean;
+}
+
+export interface PolicyRef {
+  readonly name: string;
+  readonly namespace: string;
+  readonly kind: string;
+  readonly labels?: readonly string[];
+  readonly revision?: bigint;
+}
+
+export interface PolicyAttribution {
+  readonly allowedBy: readonly PolicyRef[];
+  readonly deniedBy: readonly PolicyRef[];
 }
 
 export interface FlowBuilderOptions {
@@ -142,6 +171,9 @@ function endpointMessage(e: EndpointInit): Endpoint {
 
 // CIDR identities (local scope, bit 24) carry one label per prefix length; keep only the longest.
 const LOCAL_IDENTITY_FLAG = 1 << 24;
+
+const policyMessages = (refs: readonly PolicyRef[]): Policy[] =>
+  refs.map((p) => ({ $typeName: 'flow.Policy', name: p.name, namespace: p.namespace, labels: p.labels ? [...p.labels] : [], revision: p.revision ?? 0n, kind: p.kind }));
 
 const copyOrNone = (names: readonly string[]): string[] => (names.length === 0 ? none<string>() : [...names]);
 
@@ -292,6 +324,23 @@ export class FlowBuilder {
     const sourceService = ip && lookups.lookupService ? lookups.lookupService(ip.source, decoded.sourcePort) : undefined;
     const destinationService = ip && lookups.lookupService ? lookups.lookupService(ip.destination, decoded.destinationPort) : undefined;
 
+    let policies: PolicyAttribution | undefined;
+    const policyDrop = isDrop && (dropReason === 133 || dropReason === 181);
+    if (lookups.lookupPolicies && (pv || policyDrop) && direction !== TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN) {
+      const ingress = direction === TrafficDirection.INGRESS;
+      policies = lookups.lookupPolicies({
+        direction: ingress ? 'ingress' : 'egress',
+        endpointId: event.sourceEndpointId,
+        remoteIdentity: ingress ? source.identity : destination.identity,
+        protocol: decoded.l4?.protocol.case as PolicyQuery['protocol'],
+        port: decoded.destinationPort,
+        allowed: verdict !== Verdict.DROPPED,
+      });
+    }
+    const egress = direction === TrafficDirection.EGRESS;
+    const allowedBy = policies && policies.allowedBy.length > 0 ? policyMessages(policies.allowedBy) : none<Policy>();
+    const deniedBy = policies && policies.deniedBy.length > 0 ? policyMessages(policies.deniedBy) : none<Policy>();
+
     const ifindex = isTrace ? event.ifindex : 0;
     const seconds = Math.floor(event.timestamp / 1000);
     // A literal with every field of flow.Flow rather than create(): create() walks the descriptor
@@ -337,10 +386,10 @@ export class FlowBuilder {
       cgroupId: 0n,
       Summary: decoded.summary,
       extensions: undefined,
-      egressAllowedBy: none(),
-      ingressAllowedBy: none(),
-      egressDeniedBy: none(),
-      ingressDeniedBy: none(),
+      egressAllowedBy: egress ? allowedBy : none(),
+      ingressAllowedBy: egress ? none() : allowedBy,
+      egressDeniedBy: egress ? deniedBy : none(),
+      ingressDeniedBy: egress ? none() : deniedBy,
       policyLog: none(),
       aggregate: undefined,
       ipTraceId: undefined,
