@@ -1,3 +1,4 @@
+export { ciliumCni } from "./commands.js";
 export { CniError, CniErrorCode } from './cni-error.js';
 export { parseInvocation, validateIfName, type Invocation, type CniCommand } from './invocation.js';
 export { parseNetConf, DEFAULT_AGENT_SOCKET, type NetConf } from './net-conf.js';

@@ -15,6 +15,8 @@ export interface NetConf {
   agentSocket: string;
   /** MTU for the pod's interface; 1450 leaves room for VXLAN on a 1500-byte underlay. */
   mtu: number;
+  /** GC input (spec 1.1): the attachments the runtime still knows; everything else is garbage. */
+  validAttachments: Array<{ containerID: string; ifname: string }>;
 }
 
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -57,6 +59,16 @@ export function parseNetConf(stdin: string): NetConf {
   }
   if (doc.runtimeConfig !== undefined && !isRecord(doc.runtimeConfig)) problems.push('runtimeConfig: must be an object');
   if (doc.prevResult !== undefined && !isRecord(doc.prevResult)) problems.push('prevResult: must be an object');
+  const attachments = doc['cni.dev/valid-attachments'];
+  const validAttachments: NetConf['validAttachments'] = [];
+  if (attachments !== undefined) {
+    if (!Array.isArray(attachments)) problems.push('cni.dev/valid-attachments: must be a list');
+    else
+      attachments.forEach((a: unknown, i: number) => {
+        if (isRecord(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string') validAttachments.push({ containerID: a.containerID, ifname: a.ifname });
+        else problems.push(`cni.dev/valid-attachments[${i}]: must be {containerID, ifname}`);
+      });
+  }
   if (problems.length > 0) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'invalid network configuration', problems.join('; '));
 
   return {
@@ -67,5 +79,6 @@ export function parseNetConf(stdin: string): NetConf {
     runtimeConfig: isRecord(doc.runtimeConfig) ? doc.runtimeConfig : {},
     agentSocket,
     mtu: (mtuRaw as number | undefined) ?? 1450,
+    validAttachments,
   };
 }
