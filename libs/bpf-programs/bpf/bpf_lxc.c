@@ -3,6 +3,9 @@
  * cilium_policy map), attached to the host side of the endpoint's veth:
  *   cil_from_container  tc ingress = packets the pod sends (egress policy)
  *   cil_to_container    tc egress  = packets delivered into the pod (ingress policy)
+ *   cil_lxc_policy      in cilium_call_policy[LXC_ID]: tail-called by another
+ *                       endpoint's cil_from_container on this node; ingress
+ *                       policy, then straight into the pod (bpf_redirect_peer)
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -164,6 +167,9 @@ int cil_from_container(struct __sk_buff *skb)
 			return send_drop(skb, DROP_WRITE_ERROR, METRIC_DIR_EGRESS, LXC_ID, SECLABEL,
 					 remote, ep->lxc_id, DROP_FILE_LXC, __LINE__, pkt_flags(&p));
 		skb->mark = mark_from_identity(SECLABEL);
+		bpf_tail_call(skb, &cilium_call_policy, ep->lxc_id);
+		/* No policy program registered for it: through its veth, where
+		 * its cil_to_container applies the policy. */
 		return bpf_redirect(ep->ifindex, 0);
 	}
 
@@ -185,8 +191,10 @@ int cil_from_container(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-SEC("tc")
-int cil_to_container(struct __sk_buff *skb)
+/* Ingress policy and delivery into this endpoint. `peer`: the packet comes from
+ * a tail call at tc ingress of another veth and goes straight into the pod
+ * (bpf_redirect_peer); otherwise it is already on its way out of our veth. */
+static __always_inline int to_endpoint(struct __sk_buff *skb, int peer)
 {
 	struct pkt p = {};
 	struct ct_result ct;
@@ -195,7 +203,7 @@ int cil_to_container(struct __sk_buff *skb)
 
 	int ret = parse_packet(skb, &p);
 	if (ret == PARSE_PASS)
-		return TC_ACT_OK;
+		return peer ? bpf_redirect_peer(LXC_IFINDEX, 0) : TC_ACT_OK;
 
 	/* The sender's identity: handed over in the mark by the program that
 	 * forwarded the packet here, or else (for new connections) the ipcache. */
@@ -224,15 +232,27 @@ int cil_to_container(struct __sk_buff *skb)
 		if (report)
 			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), LXC_ID, remote,
 				   SECLABEL, LXC_ID, pkt_flags(&p));
-		/* Back into the node's stack, where the proxy's TPROXY rule
-		 * picks it up by the mark. */
+		/* Into the node's stack, where the proxy's TPROXY rule picks it
+		 * up by the mark. */
 		skb->mark = ((__u32)proxy_port << 16) | MARK_MAGIC_TO_PROXY;
-		return bpf_redirect(LXC_IFINDEX, BPF_F_INGRESS);
+		return peer ? TC_ACT_OK : bpf_redirect(LXC_IFINDEX, BPF_F_INGRESS);
 	}
 	if (report)
 		send_trace(skb, TRACE_TO_LXC, trace_reason(ct.state), LXC_ID, remote, SECLABEL,
 			   LXC_ID, pkt_flags(&p));
-	return TC_ACT_OK;
+	return peer ? bpf_redirect_peer(LXC_IFINDEX, 0) : TC_ACT_OK;
+}
+
+SEC("tc")
+int cil_to_container(struct __sk_buff *skb)
+{
+	return to_endpoint(skb, 0);
+}
+
+SEC("tc")
+int cil_lxc_policy(struct __sk_buff *skb)
+{
+	return to_endpoint(skb, 1);
 }
 
 char _license[] SEC("license") = "GPL";

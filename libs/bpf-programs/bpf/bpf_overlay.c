@@ -106,6 +106,9 @@ int cil_from_overlay(struct __sk_buff *skb)
 			return send_drop(skb, DROP_WRITE_ERROR, METRIC_DIR_INGRESS, 0, src,
 					 ep->sec_identity, ep->lxc_id, DROP_FILE_OVERLAY, __LINE__,
 					 flags);
+		/* The endpoint's ingress policy and delivery; without it, through
+		 * its veth and cil_to_container. */
+		bpf_tail_call(skb, &cilium_call_policy, ep->lxc_id);
 		return bpf_redirect(ep->ifindex, 0);
 	}
 	/* For the node itself: the inner MAC is not the device's, so tell the

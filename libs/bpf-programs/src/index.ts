@@ -7,4 +7,7 @@ export * from './codecs/metrics.js';
 export * from './codecs/events.js';
 export { objectPath, type ObjectName } from './objects.js';
 export { portRangeToPrefixes, policyMapEntries, type PolicyRuleEntry, type PolicyMapEntry } from './policy-entries.js';
-export { upsertIpcache, deleteIpcache, upsertEndpoint, deleteEndpoint, writePolicy } from './map-writers.js';
+export {
+  upsertIpcache, deleteIpcache, upsertEndpoint, deleteEndpoint, writePolicy, registerEndpointPolicy, unregisterEndpointPolicy,
+  type EndpointPolicyMaps,
+} from './map-writers.js';

@@ -65,6 +65,20 @@ describe('events', () => {
 });
 
 describe('forwarding', () => {
+  it('delivers to a local endpoint through its own ingress policy (tail call into cil_lxc_policy)', () => {
+    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    const peer = dp.endpoint({ id: 22, identity: 2000 });
+    upsertEndpoint(dp.map('cilium_lxc'), PEER, {
+      ifindex: 42, endpointId: 22, mac: '0a:00:00:00:00:22', nodeMac: '0a:00:00:00:00:01', identity: 2000,
+    });
+    writePolicy(peer, [{ identity: 1000, direction: 'ingress', protocol: 6, port: 80 }]);
+    // Allowed by the peer: redirected straight into the peer pod.
+    expect(dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, syn)).retval).toBe(TC_ACT_REDIRECT);
+    // Denied by the peer's ingress policy, although the sender's egress allows it.
+    expect(dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40001, 81, syn)).retval).toBe(TC_ACT_SHOT);
+    expect(dp.metric(DropReason.policyDenied, 'ingress').count).toBe(1n);
+  });
+
   it('redirects to a local endpoint with its MACs and the source identity in the mark', () => {
     writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
     upsertEndpoint(dp.map('cilium_lxc'), PEER, {
@@ -76,7 +90,7 @@ describe('forwarding', () => {
     expect(r.data.subarray(0, 12).toString('hex')).toBe('0a00000000220a0000000001');
 
     // The peer's own program takes the identity from the mark.
-    const peer = dp.endpoint({ id: 22, identity: 2000 });
+    const peer = dp.endpoint({ id: 22, identity: 2000, noTailCall: true });
     writePolicy(peer, [{ identity: 1000, direction: 'ingress' }]);
     expect(dp.run(peer, 'cil_to_container', r.data, r.mark).retval).toBe(TC_ACT_OK);
     expect(dp.run(peer, 'cil_to_container', tcp(POD, PEER, 40001, 80, syn), identityMark(1001)).retval).toBe(TC_ACT_SHOT);

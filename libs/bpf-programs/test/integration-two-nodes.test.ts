@@ -6,8 +6,8 @@ import type { TcLink } from '@cilium-ts/datapath-native';
 import { upsertIpcache, writePolicy } from '../src/map-writers.js';
 import { TestDatapath } from '../src/testing/datapath-harness.js';
 import { IPPROTO } from '../src/testing/packet-builder.js';
-import { NetnsLab } from './netns-lab.js';
-import { type LabPod, attachEndpoint } from './node-setup.js';
+import { NetnsLab } from '../src/testing/netns-lab.js';
+import { type LabPod, attachEndpoint } from '../src/testing/lab-endpoint.js';
 
 const UNDERLAY = ['192.168.250.1', '192.168.250.2'] as const;
 const POD_A = '10.220.1.10';

@@ -56,4 +56,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } cilium_events SEC(".maps");
 
+/* Each endpoint's cil_lxc_policy, indexed by endpoint id: a sender on the same
+ * node tail-calls the receiver's ingress policy and delivery (upstream's
+ * cilium_call_policy). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cilium_call_policy SEC(".maps");
+
 #endif

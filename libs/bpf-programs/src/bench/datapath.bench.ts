@@ -2,6 +2,7 @@
 // and with 100 000 entries in the ipcache and the policy map, against an empty
 // tc program measured in the same run. Run: npm run bench (after build).
 import { upsertIpcache, writePolicy } from '../map-writers.js';
+import { podToPodBench } from './pod-to-pod.js';
 import { encodeIpcacheKey, encodeIpcacheValue } from '../codecs/ipcache.js';
 import { encodePolicyEntry, encodePolicyKey } from '../codecs/policy.js';
 import { TestDatapath } from '../testing/datapath-harness.js';
@@ -103,3 +104,5 @@ const fmt = (cols: string[]) => `| ${cols.map((c, i) => (i === 0 ? c.padEnd(widt
 console.log(fmt(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const l of lines) console.log(fmt(l));
+
+if (process.env.BENCH_RR !== '0') await podToPodBench();

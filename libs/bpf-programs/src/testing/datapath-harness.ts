@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { BpfObject, RingBufferReader, type BpfMap } from '@cilium-ts/datapath-native';
 import { type DatapathEvent, decodeEvent } from '../codecs/events.js';
 import { type MetricDirection, type MetricsValue, encodeMetricsKey, sumMetrics } from '../codecs/metrics.js';
+import { registerEndpointPolicy } from '../map-writers.js';
 import { type ObjectName, objectPath } from '../objects.js';
 
 export const TC_ACT_OK = 0;
@@ -19,6 +20,8 @@ export interface EndpointConfig {
   traceIntervalNs?: bigint;
   /** 0: wake the event reader adaptively; N: once N bytes wait (see events.h). */
   eventsWakeupBytes?: number;
+  /** Leave it out of cilium_call_policy (senders then redirect to its veth). */
+  noTailCall?: boolean;
 }
 
 export interface RunResult {
@@ -52,7 +55,7 @@ export class TestDatapath {
   }
 
   endpoint(cfg: EndpointConfig, maxEntries?: Record<string, number>): BpfObject {
-    return this.load('bpf_lxc', {
+    const obj = this.load('bpf_lxc', {
       LXC_ID: cfg.id,
       SECLABEL: cfg.identity,
       LXC_IFINDEX: cfg.ifindex ?? 0,
@@ -61,6 +64,8 @@ export class TestDatapath {
       TRACE_INTERVAL_NS: cfg.traceIntervalNs ?? 5_000_000_000n,
       EVENTS_WAKEUP_BYTES: cfg.eventsWakeupBytes ?? 0,
     }, maxEntries);
+    if (!cfg.noTailCall) registerEndpointPolicy(obj.map('cilium_call_policy'), cfg.id, obj.program('cil_lxc_policy'));
+    return obj;
   }
 
   /** A map shared through the pin root (every loaded datapath object has it). */

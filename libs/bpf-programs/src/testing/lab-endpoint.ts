@@ -1,11 +1,13 @@
 // Wires the real programs into a NetnsLab node the way the agent will.
 import type { BpfObject, TcLink } from '@cilium-ts/datapath-native';
-import { upsertEndpoint } from '../src/map-writers.js';
-import type { TestDatapath } from '../src/testing/datapath-harness.js';
+import { upsertEndpoint } from '../map-writers.js';
+import type { TestDatapath } from './datapath-harness.js';
 import type { NetnsLab } from './netns-lab.js';
 
 export interface LabPod {
   ns: string;
+  /** The host-side veth in the node namespace. */
+  hostDev: string;
   ip: string;
   identity: number;
   program: BpfObject;
@@ -26,5 +28,5 @@ export function attachEndpoint(
   upsertEndpoint(dp.map('cilium_lxc'), opts.ip, {
     ifindex: pod.ifindex, endpointId: opts.id, mac: pod.mac, nodeMac: pod.nodeMac, identity: opts.identity,
   });
-  return { ns: pod.ns, ip: opts.ip, identity: opts.identity, program };
+  return { ns: pod.ns, hostDev: pod.hostDev, ip: opts.ip, identity: opts.identity, program };
 }

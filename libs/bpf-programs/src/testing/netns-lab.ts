@@ -4,7 +4,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-const PROBE = fileURLToPath(new URL('./fixtures/probe.mjs', import.meta.url));
+// Same relative path from src/testing (tests) and dist/testing (benchmarks).
+const PROBE = fileURLToPath(new URL('../../test/fixtures/probe.mjs', import.meta.url));
 
 export function sh(args: string[]): string {
   try {
