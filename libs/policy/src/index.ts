@@ -51,6 +51,7 @@ export type {
   L7Parser,
   PolicyRule,
   Policy,
+  AuthMode,
 } from './model.js';
 export { originString, SyntheticOrigins } from './model.js';
 export type { ValidationIssue } from './parse/issues.js';
@@ -64,6 +65,7 @@ export { portRangeToMaskedPorts, maskToPrefixLength, prefixLengthToMask } from '
 export type { PolicyKey, PolicyEntry, MapStateEntry, MapStateView, MapStateChanges, LookupResult, Verdict } from './map-state.js';
 export {
   Proto,
+  AuthType,
   MapState,
   lookupMapState,
   lookupMostSpecific,

@@ -16,11 +16,16 @@ export interface PolicyKey {
 
 export type Verdict = 'allow' | 'deny' | 'redirect';
 
+/** Auth type in the policy map entry (upstream AuthType): 0 none, 1 spire (`required`), 2 always-fail. */
+export const AuthType = { none: 0, spire: 1, alwaysFail: 2 } as const;
+
 export interface PolicyEntry {
   readonly verdict: Verdict;
   /** Proxy port for `redirect`, 0 otherwise. */
   readonly proxyPort: number;
   readonly l7Parser?: L7Parser;
+  /** Mutual authentication the datapath requires before allowing ({@link AuthType}); absent is none. */
+  readonly authType?: number;
   /** The rules that produced this entry (for deny: the denying rules). */
   readonly origins: readonly RuleOrigin[];
 }

@@ -63,6 +63,9 @@ export interface PortRule {
   readonly path: string;
 }
 
+/** Mutual authentication a rule requires (upstream `authentication.mode`). */
+export type AuthMode = 'disabled' | 'required' | 'test-always-fail';
+
 export interface PolicyRule {
   readonly origin: RuleOrigin;
   /** Which endpoints the rule applies to (the policy's endpointSelector/podSelector, namespace-scoped). */
@@ -73,6 +76,8 @@ export interface PolicyRule {
   readonly peers: readonly Selector[];
   /** undefined: every port and protocol. */
   readonly toPorts?: readonly PortRule[];
+  /** Explicit mutual-authentication mode of an allow rule. */
+  readonly auth?: AuthMode;
   /** Whether the rule turns on default deny for its direction (enableDefaultDeny). */
   readonly defaultDeny: boolean;
 }

@@ -19,6 +19,8 @@ export interface RawEntry {
   readonly verdict: Verdict;
   readonly proxyPort: number;
   readonly l7Parser?: L7Parser;
+  /** Explicit auth type of the rule ({@link AuthType}); undefined when the rule does not say. */
+  readonly auth?: number;
   readonly origin: RuleOrigin;
 }
 
@@ -37,6 +39,9 @@ interface Mutable {
   verdict: Verdict;
   proxyPort: number;
   l7Parser?: L7Parser;
+  /** Explicit auth (from a rule); `inherited` is set from a covering L3 key. */
+  auth?: number;
+  inherited?: number;
   origins: RuleOrigin[];
 }
 
@@ -53,18 +58,23 @@ interface Mutable {
 export function computeTemplate(raw: readonly RawEntry[], any: Template | undefined): Template {
   const merged = new Map<number, Mutable>();
   for (const r of raw) {
-    const cur = merged.get(r.n);
+    let cur = merged.get(r.n);
     if (cur === undefined || rank[r.verdict] > rank[cur.verdict]) {
-      merged.set(r.n, {
+      const auth = cur?.auth;
+      cur = {
         l4: r.l4,
         verdict: r.verdict,
         proxyPort: r.proxyPort,
         ...(r.l7Parser !== undefined ? { l7Parser: r.l7Parser } : {}),
+        ...(auth !== undefined ? { auth } : {}),
         origins: [r.origin],
-      });
+      };
+      merged.set(r.n, cur);
     } else if (cur.verdict === r.verdict || (cur.verdict === 'redirect' && r.verdict === 'allow')) {
       if (!cur.origins.includes(r.origin)) cur.origins.push(r.origin);
     }
+    // Two explicit auth types on one key: the stricter (higher) one wins.
+    if (r.auth !== undefined) cur.auth = Math.max(r.auth, cur.auth ?? 0);
   }
   const denies: L4Key[] = [];
   for (const m of merged.values()) if (m.verdict === 'deny') denies.push(m.l4);
@@ -91,6 +101,7 @@ export function computeTemplate(raw: readonly RawEntry[], any: Template | undefi
       }
     }
   }
+  applyAuth(merged, anyAllows, any !== undefined);
   if (any !== undefined && denies.length > 0) {
     for (const d of denies) {
       const dm = merged.get(l4Number(d));
@@ -110,11 +121,41 @@ export function computeTemplate(raw: readonly RawEntry[], any: Template | undefi
         verdict: m.verdict,
         proxyPort: m.verdict === 'redirect' ? m.proxyPort : 0,
         ...(m.verdict === 'redirect' && m.l7Parser !== undefined ? { l7Parser: m.l7Parser } : {}),
+        ...(m.verdict !== 'deny' && (m.auth ?? m.inherited ?? 0) > 0 ? { authType: m.auth ?? m.inherited } : {}),
         origins: m.origins,
       },
     });
   }
   return out;
+}
+
+/**
+ * S-20: an L4 key without its own auth takes the explicit auth of the L3 key of the same identity, and an
+ * identity's L3 key with explicit auth adds its own key on each port the ANY identity allows, so that the
+ * identity's auth is not bypassed by the datapath preferring the ANY key's longer port prefix.
+ */
+function applyAuth(merged: Map<number, Mutable>, anyAllows: readonly TemplateEntry[], specificIdentity: boolean): void {
+  for (const direction of ['ingress', 'egress'] as const) {
+    const l3 = merged.get(l4Number({ direction, protocol: 0, port: 0, prefixLength: 0 }));
+    if (l3 === undefined || l3.verdict === 'deny' || l3.auth === undefined) continue;
+    for (const m of merged.values()) {
+      if (m !== l3 && m.verdict !== 'deny' && m.l4.direction === direction && m.auth === undefined) m.inherited = l3.auth;
+    }
+    if (!specificIdentity) continue;
+    for (const a of anyAllows) {
+      if (a.l4.direction !== direction || a.l4.protocol === 0) continue;
+      const n = l4Number(a.l4);
+      if (merged.has(n)) continue;
+      merged.set(n, {
+        l4: a.l4,
+        verdict: a.entry.verdict,
+        proxyPort: a.entry.proxyPort,
+        ...(a.entry.l7Parser !== undefined ? { l7Parser: a.entry.l7Parser } : {}),
+        auth: l3.auth,
+        origins: [...l3.origins, ...a.entry.origins.filter((o) => !l3.origins.includes(o))],
+      });
+    }
+  }
 }
 
 export type { Direction };

@@ -2,11 +2,11 @@
 // into filters over cached selectors, and its map state kept per identity so identity changes stay cheap.
 import type { Label } from './labels.js';
 import { LabelSource } from './labels.js';
-import type { Direction, L7Parser, L7Rules, PolicyRule, PortProtocol, RuleOrigin } from './model.js';
+import type { AuthMode, Direction, L7Parser, L7Rules, PolicyRule, PortProtocol, RuleOrigin } from './model.js';
 import { SyntheticOrigins } from './model.js';
 import type { CachedSelector, SelectionChange, SelectorCache, SelectorUser } from './selector-cache.js';
 import type { MapStateChanges, MapStateEntry, MapStateView, PolicyEntry, PolicyKey, Verdict, LookupResult } from './map-state.js';
-import { lookupMapState, Proto, formatPolicyKey } from './map-state.js';
+import { AuthType, lookupMapState, Proto, formatPolicyKey } from './map-state.js';
 import { maskToPrefixLength, portRangeToMaskedPorts } from './port-range.js';
 import type { L4Key, RawEntry, Template } from './partition.js';
 import { computeTemplate, l4Number } from './partition.js';
@@ -43,6 +43,8 @@ export interface MapStateSnapshot {
 }
 
 const emptyTemplate: Template = new Map();
+
+const authTypes: Readonly<Record<AuthMode, number>> = { disabled: AuthType.none, required: AuthType.spire, 'test-always-fail': AuthType.alwaysFail };
 
 /** The L7 rules of one port for one peer selector, as the proxy needs them. */
 export interface L7SelectorPolicy {
@@ -233,6 +235,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
               verdict,
               proxyPort,
               ...(parser !== undefined ? { l7Parser: parser } : {}),
+              ...(rule.auth !== undefined && !rule.deny ? { auth: authTypes[rule.auth] } : {}),
               origin: rule.origin,
             })),
           };
@@ -387,7 +390,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
 }
 
 function sameEntry(a: PolicyEntry, b: PolicyEntry): boolean {
-  return a === b || (a.verdict === b.verdict && a.proxyPort === b.proxyPort && a.origins.length === b.origins.length &&
+  return a === b || (a.verdict === b.verdict && a.proxyPort === b.proxyPort && a.authType === b.authType && a.origins.length === b.origins.length &&
     a.origins.every((o, i) => o === b.origins[i]));
 }
 

@@ -1,6 +1,6 @@
 // The reference scenarios of policy-semantics.md (S-1..S-19), one block each.
 import { describe, expect, it } from 'vitest';
-import { Proto } from '../src/index.js';
+import { AuthType, formatPolicyKey, Proto } from '../src/index.js';
 import { BAR, bar, entries, foo, FOO, fooPolicy, sel } from './scenario-helpers.js';
 
 const port80 = [{ ports: [{ port: '80', protocol: 'TCP' }] }];
@@ -380,5 +380,31 @@ describe('S-19 enforcement switch', () => {
     const { policy } = engine.upsertEndpoint(2, [{ source: 'reserved', key: 'init', value: '' }]);
     expect(policy.enforcement).toEqual({ ingress: true, egress: true });
     expect(policy.mapState.size).toBe(0);
+  });
+});
+
+describe('S-20 mutual-auth propagation', () => {
+  it('keeps the auth of the most specific rule and adds the dependent key for bar on port 80', () => {
+    const { policy } = fooPolicy([
+      { endpointSelector: foo, ingress: [{ toPorts: port80, authentication: { mode: 'required' } }] },
+      { endpointSelector: foo, ingress: [{ fromEndpoints: [bar], authentication: { mode: 'test-always-fail' } }] },
+      { endpointSelector: foo, ingress: [{ fromEndpoints: [{}] }] },
+    ]);
+    const withAuth = [...policy.mapState].map((e) => `${formatPolicyKey(e.key)} ${e.entry.verdict} auth=${e.entry.authType ?? 0}`).sort();
+    expect(withAuth).toEqual([
+      '(200, ANY, ingress) allow auth=2',
+      '(200, TCP/80, ingress) allow auth=2',
+      '(ANY, ANY, egress) allow auth=0',
+      '(ANY, ANY, ingress) allow auth=0',
+      '(ANY, TCP/80, ingress) allow auth=1',
+    ]);
+  });
+
+  it('an L4 key inherits the explicit auth of its identity L3 key', () => {
+    const { policy } = fooPolicy([
+      { endpointSelector: foo, ingress: [{ fromEndpoints: [bar], authentication: { mode: 'required' } }] },
+      { endpointSelector: foo, ingress: [{ fromEndpoints: [bar], toPorts: port80 }] },
+    ]);
+    expect(policy.mapState.get({ identity: BAR, direction: 'ingress', protocol: 6, port: 80, prefixLength: 16 })?.authType).toBe(AuthType.spire);
   });
 });

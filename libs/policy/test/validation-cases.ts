@@ -60,6 +60,8 @@ export const malformed: readonly (readonly [string, string, readonly string[]])[
   ['bad ICMP type', ing('icmps: [{fields: [{type: Ping, family: IPv4}]}]'), ['spec.ingress[0].icmps[0].fields[0].type: "Ping" is not an ICMP type']],
   ['bad ICMP family', ing('icmps: [{fields: [{type: 8, family: IPv5}]}]'), ['spec.ingress[0].icmps[0].fields[0].family: "IPv5" is not one of IPv4, IPv6']],
   ['enableDefaultDeny not a boolean', cnp(`${es}  enableDefaultDeny: {ingress: "no"}\n`), ['spec.enableDefaultDeny.ingress: must be true or false, got "no"']],
+  ['bad authentication mode', ing('fromEndpoints: [{}]\n    authentication: {mode: mutual}'), ['spec.ingress[0].authentication.mode: "mutual" is not one of disabled, required, test-always-fail']],
+  ['authentication in a deny rule', cnp(`${es}  ingressDeny:\n  - fromEndpoints: [{}]\n    authentication: {mode: required}\n`), ['spec.ingressDeny[0].authentication: authentication is not allowed in deny rules']],
   ['unsupported fromRequires', ing('fromRequires: [{}]'), ['spec.ingress[0].fromRequires: is not supported by cilium-ts']],
   ['error inside specs', `apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}\nspecs:\n- ${es.trim()}\n- endpointSelector: {}\n  egress: [{toPorts: [{ports: [{port: "-1"}]}]}]`, ['specs[1].egress[0].toPorts[0].ports[0].port: "-1" is not a port number or a port name']],
   ['every error of one document', ing('toPorts: [{ports: [{port: "x!", protocol: XTP}]}]'), [

@@ -1,5 +1,5 @@
 // One CiliumNetworkPolicy rule (spec or specs[i]) to PolicyRules, one per ingress/egress section.
-import type { Direction, PolicyKind, PolicyRule, PortRule } from '../model.js';
+import type { AuthMode, Direction, PolicyKind, PolicyRule, PortRule } from '../model.js';
 import type { LabelSelector, Selector } from '../selector.js';
 import { labelSelector, requirement, WildcardSelector } from '../selector.js';
 import { entitySelectors, isEntity } from '../entities.js';
@@ -91,6 +91,7 @@ export function parseCiliumRule(v: unknown, path: string, issues: Issues, ctx: R
         deny: sec.deny,
         peers: section.peers,
         ...(section.toPorts !== undefined ? { toPorts: section.toPorts } : {}),
+        ...(section.auth !== undefined ? { auth: section.auth } : {}),
         defaultDeny: defaults[sec.direction],
       });
     });
@@ -101,6 +102,7 @@ export function parseCiliumRule(v: unknown, path: string, issues: Issues, ctx: R
 interface Section {
   peers: Selector[];
   toPorts?: PortRule[];
+  auth?: AuthMode;
 }
 
 function parseSection(
@@ -116,7 +118,7 @@ function parseSection(
   const before = issues.list.length;
   const prefix = direction === 'ingress' ? 'from' : 'to';
   checkFields(obj, path, direction === 'ingress' ? ingressFields : egressFields, issues);
-  for (const f of [`${prefix}Requires`, `${prefix}Nodes`, `${prefix}Groups`, 'toServices', 'authentication']) {
+  for (const f of [`${prefix}Requires`, `${prefix}Nodes`, `${prefix}Groups`, 'toServices']) {
     if (obj[f] !== undefined && (direction === 'egress' || f !== 'toServices')) {
       issues.add(join(path, f), 'is not supported by cilium-ts');
     }
@@ -179,6 +181,19 @@ function parseSection(
       peers.push(d.matchName !== undefined ? { type: 'fqdn', matchName: d.matchName } : { type: 'fqdn', matchPattern: d.matchPattern ?? '' });
     }
   }
+  let auth: AuthMode | undefined;
+  if (obj.authentication !== undefined && obj.authentication !== null) {
+    const ap = join(path, 'authentication');
+    if (deny) issues.add(ap, 'authentication is not allowed in deny rules');
+    else {
+      const a = asObject(obj.authentication, ap, issues);
+      if (a !== undefined) {
+        checkFields(a, ap, ['mode'], issues);
+        if (a.mode === 'disabled' || a.mode === 'required' || a.mode === 'test-always-fail') auth = a.mode;
+        else issues.add(join(ap, 'mode'), `${quote(a.mode)} is not one of disabled, required, test-always-fail`);
+      }
+    }
+  }
   let toPorts: PortRule[] | undefined;
   if (obj.toPorts !== undefined && obj.toPorts !== null) {
     toPorts = parseToPorts(obj.toPorts, join(path, 'toPorts'), issues, { direction, deny });
@@ -188,11 +203,12 @@ function parseSection(
     else toPorts = parseIcmps(obj.icmps, join(path, 'icmps'), issues);
   }
   if (issues.list.length > before) return undefined;
+  const extra = auth !== undefined ? { auth } : {};
   if (!hasL3) {
     // S-1/S-2: no L3 peer with L4 means every peer; with neither L3 nor L4 the section selects nothing.
-    return toPorts !== undefined ? { peers: [WildcardSelector], toPorts } : { peers: [] };
+    return toPorts !== undefined ? { peers: [WildcardSelector], toPorts, ...extra } : { peers: [], ...extra };
   }
-  return toPorts !== undefined ? { peers, toPorts } : { peers };
+  return toPorts !== undefined ? { peers, toPorts, ...extra } : { peers, ...extra };
 }
 
 export function parseCidrSet(
