@@ -137,6 +137,40 @@ describe('policy changes', () => {
     expect(engine.takeChanges().size).toBe(0);
   });
 
+  it('allocates CIDR identities for prefixes in policy and releases them with the policy', () => {
+    const engine = setup();
+    const cidr = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: out, namespace: prod}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress: [{toCIDRSet: [{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]}]
+`;
+    const applied = engine.applyPolicies(cidr);
+    const id = engine.cidrIdentity('10.0.0.0/8')!;
+    expect(id).toBe((1 << 24) | 1);
+    expect(engine.cidrIdentity('10.1.0.0/16')).toBe((1 << 24) | 2);
+    expect(show(applied.changes.get(1))?.adds).toContain(`(${id}, ANY, egress) allow`);
+    engine.repository.delete({ namespace: 'prod', name: 'out' });
+    const changes = engine.takeChanges();
+    expect(show(changes.get(1))?.deletes).toContain(`(${id}, ANY, egress)`);
+    expect(engine.cidrIdentity('10.0.0.0/8')).toBeUndefined();
+    expect(engine.selectorCache.labels(id)).toBeUndefined();
+  });
+
+  it('resolves egress named ports against the node-wide named ports', () => {
+    const engine = setup();
+    engine.applyPolicies(`apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: named, namespace: prod}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress: [{toEntities: [world], toPorts: [{ports: [{port: metrics}]}]}]
+`);
+    const c = engine.setNodeNamedPorts([{ name: 'metrics', port: 9090, protocol: 'TCP' }]);
+    expect(show(c.get(1))).toEqual({ adds: ['(2, TCP/9090, egress) allow'], deletes: [] });
+  });
+
   it('endpoints with the same labels share one computation', () => {
     const engine = setup();
     expect(engine.endpointPolicy(1)?.mapState).toBe(engine.endpointPolicy(2)?.mapState);

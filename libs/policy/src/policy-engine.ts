@@ -62,7 +62,7 @@ export class PolicyEngine {
   readonly selectorCache: SelectorCache;
   readonly repository: Repository;
   private readonly allocator: LocalIdentityAllocator;
-  private readonly options: ResolveOptions;
+  private options: ResolveOptions;
   private readonly endpoints = new Map<number, EndpointRecord>();
   private shared = new Map<string, Shared>();
   // Endpoints whose policy was rebuilt since changes were last reported, with the map state reported last.
@@ -222,6 +222,16 @@ export class PolicyEngine {
     this.shared = new Map();
     for (const [id, rec] of this.endpoints) this.attach(id, rec);
     for (const s of old.values()) s.policy.release();
+    this.releaseUnusedCidrIdentities(this.repository.rules());
+  }
+
+  /**
+   * Named ports of all endpoints on the node, against which egress rules resolve port names; returns the
+   * changes per endpoint.
+   */
+  setNodeNamedPorts(ports: readonly NamedPort[]): Map<number, MapStateChanges> {
+    this.options = { ...this.options, nodeNamedPorts: [...ports] };
+    return this.regenerate();
   }
 
   /** Incremental changes of every policy, and full diffs for endpoints whose policy was rebuilt. */
@@ -241,6 +251,29 @@ export class PolicyEngine {
     }
     this.unreported.clear();
     return out;
+  }
+
+  /** Releases the CIDR identities no rule refers to any more (after the policies were rebuilt). */
+  private releaseUnusedCidrIdentities(rules: readonly PolicyRule[]): void {
+    const used = new Set<string>();
+    for (const r of rules) {
+      for (const peer of r.peers) {
+        if (peer.type !== 'cidr') continue;
+        for (const text of [peer.cidr, ...peer.except]) {
+          const p = parsePrefix(text);
+          if (p !== undefined) used.add(p.text);
+        }
+      }
+    }
+    const stale: number[] = [];
+    for (const [prefix, id] of this.cidrIdentities) {
+      if (used.has(prefix)) continue;
+      stale.push(id);
+      this.cidrIdentities.delete(prefix);
+    }
+    if (stale.length === 0) return;
+    this.selectorCache.updateIdentities([], stale);
+    for (const id of stale) this.allocator.releaseLocalIdentity?.(id);
   }
 
   private ensureCidrIdentities(rules: readonly PolicyRule[]): void {

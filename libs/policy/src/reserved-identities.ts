@@ -84,6 +84,7 @@ export interface LocalIdentityAllocator {
 export class InMemoryLocalIdentityAllocator implements LocalIdentityAllocator {
   private next = 1;
   private readonly byKey = new Map<string, number>();
+  private readonly free: number[] = [];
 
   allocateLocalIdentity(labels: readonly Label[]): number {
     const key = labels
@@ -92,9 +93,17 @@ export class InMemoryLocalIdentityAllocator implements LocalIdentityAllocator {
       .join('');
     const existing = this.byKey.get(key);
     if (existing !== undefined) return existing;
-    const id = IdentityScope.local | this.next++;
+    const id = this.free.shift() ?? IdentityScope.local | this.next++;
     if (id > MaxLocalIdentity) throw new Error('allocate local identity: local identity space exhausted');
     this.byKey.set(key, id);
     return id;
+  }
+
+  releaseLocalIdentity(id: number): void {
+    for (const [key, v] of this.byKey) {
+      if (v !== id) continue;
+      this.byKey.delete(key);
+      this.free.push(id);
+    }
   }
 }

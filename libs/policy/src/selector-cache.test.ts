@@ -53,6 +53,8 @@ describe('SelectorCache', () => {
     cache.updateIdentities([{ id: 300, labels: labelsFromK8sPod('prod', { role: 'db' }) }]);
     cache.updateIdentities([{ id: 301, labels: labelsFromK8sPod('prod', { role: 'frontend' }) }]);
     cache.updateIdentities([], [301]);
+    expect(cache.labels(301)).toBeUndefined();
+    expect(cache.identityCount).toBe(1);
     expect(user.calls.map((m) => [...m.values()][0])).toEqual([
       { added: [300], removed: [] },
       { added: [], removed: [300] },

@@ -118,6 +118,7 @@ export class SelectorCache {
     for (const id of removed) {
       const idx = this.identities.get(id);
       if (idx === undefined) continue;
+      this.identities.delete(id);
       this.unindex(id, idx);
       for (const cs of this.selectors.values()) if (cs.selections.delete(id)) note(cs, id, 'removed');
     }
