@@ -26,6 +26,8 @@ export interface AgentConfig {
   metricsAddress: string;
   policyEnforcement: PolicyEnforcementMode;
   clusterName: string;
+  /** Where pod and namespace labels come from when not on Kubernetes: the lab's directory (see pod-source.ts). */
+  podSourceDir?: string;
   debug: boolean;
 }
 
@@ -65,6 +67,7 @@ export const CONFIG_KEYS = [
   'metrics-address',
   'policy-enforcement',
   'cluster-name',
+  'pod-source-dir',
   'debug',
 ] as const;
 
@@ -160,7 +163,9 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
   };
   if (nodeIP !== undefined) config.nodeIP = nodeIP;
   if (podCIDRv6 !== undefined) config.podCIDRv6 = podCIDRv6;
-  for (const key of ['socket-path', 'state-dir', 'bpf-root', 'hubble-socket-path'] as const) {
+  const podSourceDir = str(raw, 'pod-source-dir', source);
+  if (podSourceDir) config.podSourceDir = podSourceDir;
+  for (const key of ['socket-path', 'state-dir', 'bpf-root', 'hubble-socket-path', 'pod-source-dir'] as const) {
     const v = str(raw, key, source);
     if (v !== undefined && !v.startsWith('/')) throw new ConfigError(key, `must be an absolute path, got "${v}"`, source);
   }
@@ -225,6 +230,7 @@ export function configToMap(config: AgentConfig): Record<string, string> {
     'metrics-address': config.metricsAddress,
     'policy-enforcement': config.policyEnforcement,
     'cluster-name': config.clusterName,
+    'pod-source-dir': config.podSourceDir ?? '',
     debug: String(config.debug),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -63,5 +63,33 @@ describe('agent with seams plugged in', () => {
     const config = (state: string) => buildConfig({ 'node-name': 'n1', 'pod-cidr': '10.0.1.0/24', 'socket-path': socketPath, 'state-dir': join(dir, state), 'metrics-address': '' });
     agent = await startAgent(config('a'));
     await expect(startAgent(config('b'))).rejects.toThrow(`starting api: another process is already serving on ${socketPath}`);
+  });
+
+  it("takes a pod's labels from the pod source and follows their changes", async () => {
+    const socketPath = join(dir, 'cilium.sock');
+    const pods = join(dir, 'pods');
+    const write = async (rel: string, labels: Record<string, string>) => {
+      await mkdir(join(pods, rel, '..'), { recursive: true });
+      await writeFile(join(pods, rel), JSON.stringify({ labels }));
+    };
+    await write('namespaces/x.json', { 'kubernetes.io/metadata.name': 'x' });
+    await write('pods/x/a.json', { app: 'web' });
+    agent = await startAgent(
+      buildConfig({ 'node-name': 'n1', 'pod-cidr': '10.0.1.0/24', 'socket-path': socketPath, 'state-dir': join(dir, 'state'), 'metrics-address': '', 'pod-source-dir': pods }),
+      { identity: new IdentityAllocatorDouble(), datapath: new DatapathLoaderDouble() },
+    );
+    // What the CNI plugin sends: the pod's name, no labels.
+    await unixRequest(socketPath, 'PUT', '/v1/endpoint/container-id:c1', { 'k8s-namespace': 'x', 'k8s-pod-name': 'a', addressing: { ipv4: '10.0.1.9' }, 'sync-build-endpoint': true });
+    const ep = () => agent!.endpoints.find({ kind: 'pod-name', namespace: 'x', podName: 'a' })!;
+    expect(ep().labels).toEqual([
+      'k8s:app=web',
+      'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=x',
+      'k8s:io.cilium.k8s.policy.cluster=default',
+      'k8s:io.kubernetes.pod.namespace=x',
+    ]);
+
+    await write('pods/x/a.json', { app: 'api' });
+    await vi.waitFor(() => expect(ep().labels).toContain('k8s:app=api'), { timeout: 5000 });
+    await vi.waitFor(() => expect(ep().state).toBe('ready'));
   });
 });

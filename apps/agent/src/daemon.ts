@@ -19,6 +19,7 @@ import {
   POLICY_PLACEHOLDER_NOTE,
   StoredPolicyPlaceholder,
 } from './placeholders.js';
+import { DirectoryPodSource, endpointLabelsOf, type PodMetadataSource } from './pod-source.js';
 import { Reconciler } from './reconciler.js';
 import type { DatapathLoader, IdentityAllocator, IpcacheEntry, IpcachePublisher, MapInspector, PolicyRepository, PolicyResolver } from './seams.js';
 import { TableMapInspector } from './table-maps.js';
@@ -45,6 +46,11 @@ export interface RunningAgent {
   /** The metrics URL when the metrics server runs. */
   metricsUrl?: string;
   stop(): Promise<void>;
+}
+
+function podLabels(source: PodMetadataSource, namespace: string, name: string, clusterName = 'default'): string[] | undefined {
+  const meta = source.get(namespace, name);
+  return meta ? endpointLabelsOf(meta, clusterName) : undefined;
 }
 
 export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): Promise<RunningAgent> {
@@ -143,6 +149,8 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
     (() => {
       let manager: EndpointManager | undefined;
       let unsubscribe: (() => void) | undefined;
+      let unsubscribePods: (() => void) | undefined;
+      let podSource: DirectoryPodSource | undefined;
       return {
         name: 'endpoint-manager',
         provides: ['endpoints'],
@@ -150,6 +158,8 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
         async start(ctx) {
           const ipam = ctx.get<Ipam>('ipam');
           const metrics = ctx.get<AgentMetrics>('metrics');
+          podSource = config.podSourceDir ? await DirectoryPodSource.open(config.podSourceDir) : undefined;
+          const pods = podSource;
           manager = new EndpointManager({
             stateDir: config.stateDir,
             tables,
@@ -161,15 +171,26 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             ...(config.nodeIP ? { nodeIP: config.nodeIP } : {}),
             hostAddressing: localNode()['primary-address'],
             onRegeneration: (outcome, seconds) => metrics.endpointRegeneration(outcome, seconds),
+            ...(pods ? { podLabels: (ns: string, name: string) => podLabels(pods, ns, name, config.clusterName) } : {}),
           });
           const m = manager;
           unsubscribe = ctx.get<PolicyRepository>('policyRepository').onChange((rev) => void m.regenerateAll(`policy revision ${rev}`));
+          // Labels follow the source of truth, as `kubectl label` does on Kubernetes: identity and policy follow.
+          unsubscribePods = pods?.onChange((changed) => {
+            for (const { namespace, name } of changed) {
+              const ep = m.find({ kind: 'pod-name', namespace, podName: name });
+              const labels = podLabels(pods, namespace, name, config.clusterName);
+              if (ep && labels) void m.patch({ kind: 'id', id: ep.id }, { labels }).catch(() => undefined);
+            }
+          });
           const restored = await manager.restore();
           ctx.health.ok(`restored ${restored} endpoint(s) from ${config.stateDir}`);
           return { endpoints: manager };
         },
         async stop() {
           unsubscribe?.();
+          unsubscribePods?.();
+          podSource?.close();
           await manager?.stop();
         },
       } satisfies Cell;

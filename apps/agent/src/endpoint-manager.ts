@@ -50,6 +50,8 @@ export interface EndpointManagerDeps {
   nodeIP?: string;
   hostAddressing?: NodeAddressing;
   onRegeneration?: (outcome: 'success' | 'failure', seconds: number) => void;
+  /** Labels of a pod from the source of truth (Kubernetes or the lab), for endpoints created without labels. */
+  podLabels?: (namespace: string, podName: string) => string[] | undefined;
   /** First retry delay of a failed regeneration; doubles up to a minute. */
   retryBaseMs?: number;
 }
@@ -153,7 +155,10 @@ export class EndpointManager {
 
   /** Creates an endpoint; with `wait`, resolves after its first regeneration and fails if that failed. */
   async create(req: EndpointCreateRequest, opts: { wait?: boolean } = {}): Promise<EndpointRecord> {
-    const labels = normalizeLabels(req.labels);
+    // The CNI plugin knows only the pod's name; its labels come from the source of truth, as upstream's
+    // agent takes them from the Kubernetes pod.
+    const fromSource = req.labels.length === 0 && req.namespace && req.podName ? this.deps.podLabels?.(req.namespace, req.podName) : undefined;
+    const labels = normalizeLabels(fromSource ?? req.labels);
     const t = this.deps.tables.endpoints;
     if (req.containerId && t.getBy('container-id', req.containerId).length) {
       throw new EndpointError(`endpoint with container-id ${req.containerId} already exists`, 'exists');
