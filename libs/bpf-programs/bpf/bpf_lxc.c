@@ -29,6 +29,10 @@ const volatile __u32 LXC_IFINDEX = 0;
 /* Overlay: redirect traffic for nodes with a tunnel endpoint to this device. */
 const volatile __u8 ENABLE_TUNNEL = 0;
 const volatile __u32 TUNNEL_IFINDEX = 0;
+/* MAC of the host-side veth: set, the program answers the pod's ARP requests
+ * with it (the pod's gateway needs no address on the node); all zero, ARP
+ * goes to the node's stack. */
+const volatile __u8 NODE_MAC[6] = {};
 /* Monitor aggregation: a trace per connection direction at most this often,
  * besides new connections and first-seen SYN/FIN/RST. */
 const volatile __u64 TRACE_INTERVAL_NS = 5000000000ULL;
@@ -56,6 +60,56 @@ static __always_inline int rewrite_macs(struct __sk_buff *skb, const struct endp
 	__builtin_memcpy(macs, ep->mac, 6);
 	__builtin_memcpy(macs + 6, ep->node_mac, 6);
 	return bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
+}
+
+struct arp_frame {
+	__u8   eth_dst[6];
+	__u8   eth_src[6];
+	__be16 eth_proto;
+	__be16 htype;
+	__be16 ptype;
+	__u8   hlen;
+	__u8   plen;
+	__be16 op;
+	__u8   sha[6];
+	__be32 spa;
+	__u8   tha[6];
+	__be32 tpa;
+} __attribute__((packed));
+
+static __always_inline int node_mac_set(void)
+{
+	return NODE_MAC[0] | NODE_MAC[1] | NODE_MAC[2] | NODE_MAC[3] | NODE_MAC[4] | NODE_MAC[5];
+}
+
+/* Answer an ARP request from the pod with the node's MAC, back out to the pod.
+ * Anything else (replies, gratuitous ARP, IPv6 neighbour discovery) goes on. */
+static __always_inline int arp_respond(struct __sk_buff *skb)
+{
+	struct arp_frame a;
+
+	if (!node_mac_set() || bpf_skb_load_bytes(skb, 0, &a, sizeof(a)) < 0)
+		return TC_ACT_OK;
+	if (a.eth_proto != bpf_htons(ETH_P_ARP) || a.htype != bpf_htons(1) ||
+	    a.ptype != bpf_htons(ETH_P_IP) || a.hlen != 6 || a.plen != 4 ||
+	    a.op != bpf_htons(1) || a.spa == a.tpa)
+		return TC_ACT_OK;
+
+	__be32 asked = a.tpa;
+	__builtin_memcpy(a.eth_dst, a.sha, 6);
+	__builtin_memcpy(a.tha, a.sha, 6);
+	a.tpa = a.spa;
+	a.spa = asked;
+	a.op = bpf_htons(2);
+	a.eth_src[0] = a.sha[0] = NODE_MAC[0];
+	a.eth_src[1] = a.sha[1] = NODE_MAC[1];
+	a.eth_src[2] = a.sha[2] = NODE_MAC[2];
+	a.eth_src[3] = a.sha[3] = NODE_MAC[3];
+	a.eth_src[4] = a.sha[4] = NODE_MAC[4];
+	a.eth_src[5] = a.sha[5] = NODE_MAC[5];
+	if (bpf_skb_store_bytes(skb, 0, &a, sizeof(a), 0) < 0)
+		return TC_ACT_SHOT;
+	return bpf_redirect(LXC_IFINDEX, 0);
 }
 
 /* Account a packet of a known connection (established, reply, related).
@@ -126,7 +180,7 @@ int cil_from_container(struct __sk_buff *skb)
 
 	int ret = parse_packet(skb, &p);
 	if (ret == PARSE_PASS)
-		return TC_ACT_OK;
+		return arp_respond(skb);
 	if (ret < 0)
 		return send_drop(skb, -ret, METRIC_DIR_EGRESS, LXC_ID, SECLABEL, 0, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));

@@ -42,6 +42,19 @@ describe('events', () => {
     expect(drop.data).toEqual(data);
   });
 
+  it('counts events the full ring buffer could not take in the metrics map', () => {
+    const ring = new TestDatapath();
+    try {
+      const quiet = ring.endpoint({ id: 23, identity: 1000 });
+      // Nobody reads this ring: 20 000 denied packets make 40 000 events, far more than 1 MiB holds.
+      quiet.program('cil_from_container').testRun({ data: tcp(POD, PEER, 40000, 80, syn), repeat: 20_000 });
+      expect(ring.metric(DropReason.policyDenied, 'egress').count).toBe(20_000n);
+      expect(ring.metric(255, 'none').count).toBeGreaterThan(30_000n);
+    } finally {
+      void ring.close();
+    }
+  });
+
   it('caps the captured bytes at 128', async () => {
     const big = Buffer.concat([tcp(POD, PEER, 40000, 80, syn), Buffer.alloc(300, 0xab)]);
     big.writeUInt16BE(big.length - 14, 16);
@@ -101,6 +114,22 @@ describe('forwarding', () => {
     const r = dp.run(ep, 'cil_from_container', tcp(POD, '10.0.5.9', 40000, 80, syn));
     expect(r.retval).toBe(TC_ACT_REDIRECT);
     expect(r.mark).toBe(identityMark(1000));
+  });
+
+  it('answers ARP requests from the pod with the node MAC and passes other ARP on', () => {
+    const arp = dp.endpoint({ id: 24, identity: 1000, nodeMac: '0a:00:00:00:00:01', ifindex: 9 });
+    const request = Buffer.from(
+      'ffffffffffff' + '02000000000a' + '0806' + '0001' + '0800' + '06' + '04' + '0001' +
+      '02000000000a' + '0a00000a' + '000000000000' + 'a9fe0101', 'hex');
+    const r = dp.run(arp, 'cil_from_container', request);
+    expect(r.retval).toBe(TC_ACT_REDIRECT);
+    expect(r.data.subarray(0, 42).toString('hex')).toBe(
+      '02000000000a' + '0a0000000001' + '0806' + '0001' + '0800' + '06' + '04' + '0002' +
+      '0a0000000001' + 'a9fe0101' + '02000000000a' + '0a00000a');
+    const reply = Buffer.from(request);
+    reply.writeUInt16BE(2, 20);
+    expect(dp.run(arp, 'cil_from_container', reply).retval).toBe(TC_ACT_OK);
+    expect(dp.run(ep, 'cil_from_container', request).retval).toBe(TC_ACT_OK); // no NODE_MAC: to the stack
   });
 
   it('hands everything else to the stack', () => {

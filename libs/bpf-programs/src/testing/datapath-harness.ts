@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { BpfObject, RingBufferReader, type BpfMap } from '@cilium-ts/datapath-native';
 import { type DatapathEvent, decodeEvent } from '../codecs/events.js';
 import { type MetricDirection, type MetricsValue, encodeMetricsKey, sumMetrics } from '../codecs/metrics.js';
+import { macBytes } from '../codecs/struct-layout.js';
 import { registerEndpointPolicy } from '../map-writers.js';
 import { type ObjectName, objectPath } from '../objects.js';
 
@@ -20,6 +21,8 @@ export interface EndpointConfig {
   traceIntervalNs?: bigint;
   /** 0: wake the event reader adaptively; N: once N bytes wait (see events.h). */
   eventsWakeupBytes?: number;
+  /** MAC of the host-side veth: the program answers the pod's ARP requests with it. */
+  nodeMac?: string;
   /** Leave it out of cilium_call_policy (senders then redirect to its veth). */
   noTailCall?: boolean;
 }
@@ -48,7 +51,9 @@ export class TestDatapath {
     mkdirSync(this.pinRoot, { recursive: true });
   }
 
-  load(name: ObjectName, constants: Record<string, number | bigint> = {}, maxEntries?: Record<string, number>): BpfObject {
+  load(
+    name: ObjectName, constants: Record<string, number | bigint | Buffer> = {}, maxEntries?: Record<string, number>,
+  ): BpfObject {
     const obj = BpfObject.load(objectPath(name), { pinRoot: this.pinRoot, constants, ...(maxEntries ? { maxEntries } : {}) });
     this.objects.push(obj);
     return obj;
@@ -63,6 +68,7 @@ export class TestDatapath {
       TUNNEL_IFINDEX: cfg.tunnelIfindex ?? 0,
       TRACE_INTERVAL_NS: cfg.traceIntervalNs ?? 5_000_000_000n,
       EVENTS_WAKEUP_BYTES: cfg.eventsWakeupBytes ?? 0,
+      ...(cfg.nodeMac ? { NODE_MAC: macBytes(cfg.nodeMac) } : {}),
     }, maxEntries);
     if (!cfg.noTailCall) registerEndpointPolicy(obj.map('cilium_call_policy'), cfg.id, obj.program('cil_lxc_policy'));
     return obj;

@@ -19,7 +19,7 @@ export function attachEndpoint(
 ): LabPod {
   const pod = lab.pod(node, opts.role, opts.ip);
   const program = dp.endpoint({
-    id: opts.id, identity: opts.identity, ifindex: pod.ifindex,
+    id: opts.id, identity: opts.identity, ifindex: pod.ifindex, nodeMac: pod.nodeMac,
     ...(opts.tunnelIfindex === undefined ? {} : { tunnelIfindex: opts.tunnelIfindex }),
   });
   const netns = lab.path(node);

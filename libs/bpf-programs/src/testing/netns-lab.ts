@@ -56,10 +56,9 @@ export class NetnsLab {
     this.exec(ns, ['ip', 'link', 'set', 'eth0', 'up']);
     this.exec(ns, ['ip', 'addr', 'add', `${ip}/32`, 'dev', 'eth0']);
     const nodeMac = this.mac(node, hostDev);
-    // The gateway is a link-local address answered by a permanent neighbor entry.
+    // The gateway is a link-local address nobody owns: the endpoint program answers ARP for it.
     this.exec(ns, ['ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
     this.exec(ns, ['ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    this.exec(ns, ['ip', 'neigh', 'replace', '169.254.1.1', 'lladdr', nodeMac, 'dev', 'eth0', 'nud', 'permanent']);
     this.exec(node, ['ip', 'route', 'add', `${ip}/32`, 'dev', hostDev]);
     return { ns, hostDev, mac: this.mac(ns, 'eth0'), nodeMac, ifindex: this.ifindex(node, hostDev) };
   }
