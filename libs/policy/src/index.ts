@@ -75,7 +75,8 @@ export {
 } from './map-state.js';
 export type { PolicyRef, ApplyResult } from './repository.js';
 export { Repository, findL7Conflicts } from './repository.js';
-export type { EnforcementMode, Enforcement, NamedPort, L7PortPolicy, L7SelectorPolicy } from './selector-policy.js';
+export type { EnforcementMode, Enforcement, NamedPort } from './selector-policy.js';
+export type { L7PortPolicy, L7SelectorPolicy } from './l7-policy.js';
 export type { PolicyEngineOptions, EndpointPolicy } from './policy-engine.js';
 export { PolicyEngine, defaultProxyPort } from './policy-engine.js';
 export type { ExplainPeer, ExplainRequest, Explanation, SideExplanation, SideOutcome } from './explain.js';

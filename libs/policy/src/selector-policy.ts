@@ -10,6 +10,8 @@ import { AuthType, lookupMapState, Proto, formatPolicyKey } from './map-state.js
 import { maskToPrefixLength, portRangeToMaskedPorts } from './port-range.js';
 import type { L4Key, RawEntry, Template } from './partition.js';
 import { computeTemplate, l4Number } from './partition.js';
+import type { L7PortPolicy } from './l7-policy.js';
+import { allowAllL7, concatL7, L7PolicyBuilder } from './l7-policy.js';
 import { ReservedIdentity } from './reserved-identities.js';
 
 export type EnforcementMode = 'default' | 'always' | 'never';
@@ -46,35 +48,12 @@ const emptyTemplate: Template = new Map();
 
 const authTypes: Readonly<Record<AuthMode, number>> = { disabled: AuthType.none, required: AuthType.spire, 'test-always-fail': AuthType.alwaysFail };
 
-/** The L7 rules of one port for one peer selector, as the proxy needs them. */
-export interface L7SelectorPolicy {
-  readonly selector: string;
-  readonly rules: L7Rules;
-  readonly origins: readonly RuleOrigin[];
-}
-
-export interface L7PortPolicy {
-  readonly direction: Direction;
-  readonly protocol: number;
-  readonly port: number;
-  readonly prefixLength: number;
-  readonly parser: L7Parser;
-  readonly proxyPort: number;
-  readonly perSelector: readonly L7SelectorPolicy[];
-}
-
 export interface Enforcement {
   readonly ingress: boolean;
   readonly egress: boolean;
 }
 
 const protoNumber: Readonly<Record<string, number>> = { TCP: Proto.tcp, UDP: Proto.udp, SCTP: Proto.sctp, ICMP: Proto.icmp, ICMPv6: Proto.icmpv6 };
-
-function wildcardL7(parser: L7Parser): L7Rules {
-  if (parser === 'http') return { type: 'http', rules: [{}] };
-  if (parser === 'kafka') return { type: 'kafka', rules: [{}] };
-  return { type: 'dns', rules: [{ matchPattern: '*' }] };
-}
 
 export class SelectorPolicy implements SelectorUser, MapStateView {
   readonly enforcement: Enforcement;
@@ -183,8 +162,7 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
   }
 
   private resolve(): void {
-    const parsersAt = new Map<string, { parser: L7Parser; origin: RuleOrigin }>();
-    const l7At = new Map<string, { key: L4Key; parser: L7Parser; perSelector: Map<string, { rules: L7Rules[]; origins: RuleOrigin[] }>; allowOnly: Map<string, RuleOrigin[]> }>();
+    const l7 = new L7PolicyBuilder();
     for (const rule of this.rules) {
       const portEntries: { keys: L4Key[]; l7?: L7Rules }[] = [];
       if (rule.toPorts === undefined) {
@@ -194,12 +172,12 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
           const keys = pr.ports.length === 0
             ? [{ direction: rule.direction, protocol: 0, port: 0, prefixLength: 0 }]
             : pr.ports.flatMap((pp) => this.l4Keys(rule.direction, pp));
-          let l7 = pr.l7;
-          if (l7 !== undefined && !rule.defaultDeny) {
+          let rules = pr.l7;
+          if (rules !== undefined && !rule.defaultDeny) {
             // S-18: without default deny, L7 rules observe but must not block what else would be allowed.
-            l7 = concatL7(l7.type, [l7, wildcardL7(l7.type)]);
+            rules = concatL7(rules.type, [rules, allowAllL7(rules.type)]);
           }
-          portEntries.push(l7 !== undefined ? { keys, l7 } : { keys });
+          portEntries.push(rules !== undefined ? { keys, l7: rules } : { keys });
         }
       }
       for (const peer of rule.peers) {
@@ -209,97 +187,45 @@ export class SelectorPolicy implements SelectorUser, MapStateView {
         const cs = this.cache.addSelector(peer, user);
         this.held.push([cs, user]);
         for (const pe of portEntries) {
-          const parser = pe.l7?.type;
           let keys = pe.keys;
-          if (parser !== undefined) {
+          if (!rule.deny && pe.l7 !== undefined) {
+            const rules = pe.l7;
             keys = keys.filter((k) => {
-              const at = `${l4Number(k)}|${cs.key}`;
-              const prev = parsersAt.get(at);
-              if (prev !== undefined && prev.parser !== parser) {
-                this.errors.push(
-                  `cannot merge conflicting L7 parsers (${prev.parser} and ${parser}) on ${formatPolicyKey({ ...k, identity: 0 })} for selector ${cs.key}`,
-                );
-                return false;
-              }
-              parsersAt.set(at, { parser, origin: rule.origin });
-              return true;
+              const conflict = l7.addL7(k, cs.key, rules, rule.origin);
+              if (conflict === undefined) return true;
+              this.errors.push(
+                `cannot merge conflicting L7 parsers (${conflict} and ${rules.type}) on ${formatPolicyKey({ ...k, identity: 0 })} for selector ${cs.key}`,
+              );
+              return false;
             });
+          } else if (!rule.deny) {
+            for (const k of keys) l7.addPlainAllow(k, cs.key, rule.origin);
           }
+          const parser = rule.deny ? undefined : pe.l7?.type;
           const verdict: Verdict = rule.deny ? 'deny' : parser !== undefined ? 'redirect' : 'allow';
           const proxyPort = parser !== undefined ? this.options.proxyPortFor(parser, rule.direction) : 0;
-          const filter: Filter = {
-            selector: cs,
-            raw: keys.map((l4) => ({
-              l4,
-              n: l4Number(l4),
-              verdict,
-              proxyPort,
-              ...(parser !== undefined ? { l7Parser: parser } : {}),
-              ...(rule.auth !== undefined && !rule.deny ? { auth: authTypes[rule.auth] } : {}),
-              origin: rule.origin,
-            })),
-          };
-          this.filters.push(filter);
+          const raw: RawEntry[] = keys.map((l4) => ({
+            l4,
+            n: l4Number(l4),
+            verdict,
+            proxyPort,
+            ...(parser !== undefined ? { l7Parser: parser } : {}),
+            ...(rule.auth !== undefined && !rule.deny ? { auth: authTypes[rule.auth] } : {}),
+            origin: rule.origin,
+          }));
+          this.filters.push({ selector: cs, raw });
           if (!wildcardPeer) {
             const list = this.bySelector.get(cs);
-            if (list === undefined) this.bySelector.set(cs, [...filter.raw]);
-            else list.push(...filter.raw);
-          }
-          if (rule.deny) continue;
-          for (const k of keys) {
-            const ks = String(l4Number(k));
-            let port = l7At.get(ks);
-            if (pe.l7 !== undefined) {
-              if (port === undefined) l7At.set(ks, (port = { key: k, parser: pe.l7.type, perSelector: new Map(), allowOnly: new Map() }));
-              if (port.parser !== pe.l7.type) continue;
-              let sel = port.perSelector.get(cs.key);
-              if (sel === undefined) port.perSelector.set(cs.key, (sel = { rules: [], origins: [] }));
-              sel.rules.push(pe.l7);
-              sel.origins.push(rule.origin);
-            } else {
-              const key = `allow|${ks}`;
-              let port2 = l7At.get(key);
-              if (port2 === undefined) l7At.set(key, (port2 = { key: k, parser: 'http', perSelector: new Map(), allowOnly: new Map() }));
-              const o = port2.allowOnly.get(cs.key) ?? [];
-              o.push(rule.origin);
-              port2.allowOnly.set(cs.key, o);
-            }
+            if (list === undefined) this.bySelector.set(cs, [...raw]);
+            else list.push(...raw);
           }
         }
       }
     }
-    this.buildL7(l7At);
+    this.l7.push(...l7.build(this.options.proxyPortFor));
     this.hostAllow = this.options.allowLocalhost === 'always' && this.enforcement.ingress;
     this.selectorList = [...this.bySelector.keys()];
     this.rawByIndex = this.selectorList.map((cs) => this.bySelector.get(cs) ?? []);
-  }
-
-  private buildL7(
-    l7At: Map<string, { key: L4Key; parser: L7Parser; perSelector: Map<string, { rules: L7Rules[]; origins: RuleOrigin[] }>; allowOnly: Map<string, RuleOrigin[]> }>,
-  ): void {
-    for (const [ks, port] of l7At) {
-      if (ks.startsWith('allow|') || port.perSelector.size === 0) continue;
-      const plain = l7At.get(`allow|${ks}`)?.allowOnly ?? new Map<string, RuleOrigin[]>();
-      const perSelector: L7SelectorPolicy[] = [];
-      const selectors = new Set([...port.perSelector.keys(), ...plain.keys()]);
-      for (const sel of selectors) {
-        const l7 = port.perSelector.get(sel);
-        const allowAll = plain.get(sel);
-        // S-7: an L4-only rule on the same port and peer adds an allow-all L7 rule.
-        const parts = [...(l7?.rules ?? []), ...(allowAll !== undefined ? [wildcardL7(port.parser)] : [])];
-        perSelector.push({
-          selector: sel,
-          rules: concatL7(port.parser, parts),
-          origins: [...(l7?.origins ?? []), ...(allowAll ?? [])],
-        });
-      }
-      this.l7.push({
-        ...port.key,
-        parser: port.parser,
-        proxyPort: this.options.proxyPortFor(port.parser, port.key.direction),
-        perSelector,
-      });
-    }
   }
 
   private l4Keys(direction: Direction, pp: PortProtocol): L4Key[] {
@@ -428,25 +354,3 @@ function allowAll(direction: Direction, origin: RuleOrigin): RawEntry {
   return { l4, n: l4Number(l4), verdict: 'allow', proxyPort: 0, origin };
 }
 
-/** One rule list of a parser from several (of the same parser), without duplicates (S-15: equal rules merge). */
-function concatL7(parser: L7Parser, parts: readonly L7Rules[]): L7Rules {
-  const same = parts.filter((p) => p.type === parser);
-  switch (parser) {
-    case 'http':
-      return { type: 'http', rules: dedupe(same.flatMap((p) => (p.type === 'http' ? p.rules : []))) };
-    case 'kafka':
-      return { type: 'kafka', rules: dedupe(same.flatMap((p) => (p.type === 'kafka' ? p.rules : []))) };
-    case 'dns':
-      return { type: 'dns', rules: dedupe(same.flatMap((p) => (p.type === 'dns' ? p.rules : []))) };
-  }
-}
-
-function dedupe<T>(rules: readonly T[]): T[] {
-  const seen = new Set<string>();
-  return rules.filter((r) => {
-    const k = JSON.stringify(r);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
