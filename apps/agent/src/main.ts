@@ -35,7 +35,9 @@ for (const [camel, value] of Object.entries(opts)) {
 try {
   const config = await loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), flags });
   const { startAgent } = await import('./daemon.js');
-  const agent = await startAgent(config);
+  const { wireSeams } = await import('./wiring.js');
+  const wired = await wireSeams(config);
+  const agent = await startAgent(config, wired.seams);
   console.log(
     `cilium-agent: node ${config.nodeName}, pod CIDR ${config.podCIDR.text}, routing ${config.routingMode}; API on ${config.socketPath}` +
       (agent.metricsUrl ? `, metrics on ${agent.metricsUrl}` : ''),
@@ -46,7 +48,7 @@ try {
     if (stopping) return;
     stopping = true;
     console.log(`cilium-agent: ${signal} received, stopping`);
-    agent.stop().then(
+    agent.stop().then(wired.close).then(
       () => process.exit(0),
       (err: Error) => {
         console.error(`cilium-agent: stop failed: ${err.message}`);
