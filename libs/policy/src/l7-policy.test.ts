@@ -24,6 +24,16 @@ describe('L7PolicyBuilder', () => {
     expect(b.addL7(port80, 'a', { type: 'kafka', rules: [{ topic: 't' }] }, origin)).toBe('http');
   });
 
+  it('keeps different parsers of different selectors on one port apart', () => {
+    const b = new L7PolicyBuilder();
+    b.addL7(port80, 'a', { type: 'http', rules: [{ method: 'GET' }] }, origin);
+    expect(b.addL7(port80, 'b', { type: 'kafka', rules: [{ topic: 't' }] }, origin)).toBeUndefined();
+    expect(b.build(() => 1).map((p) => [p.parser, p.perSelector.map((s) => s.selector)])).toEqual([
+      ['http', ['a']],
+      ['kafka', ['b']],
+    ]);
+  });
+
   it('keeps only the rules of the parser asked for', () => {
     expect(concatL7('dns', [{ type: 'dns', rules: [{ matchName: 'a.com' }] }, { type: 'http', rules: [{}] }])).toEqual({
       type: 'dns',

@@ -59,15 +59,20 @@ interface PortRules {
 
 /** Collects the allow rules of an endpoint port by port, then merges them into {@link L7PortPolicy}s. */
 export class L7PolicyBuilder {
-  private readonly ports = new Map<number, PortRules>();
+  // By port and parser: different peers may use different parsers on one port (S-15, case 9b).
+  private readonly ports = new Map<string, PortRules & { readonly n: number }>();
+  private readonly parserOf = new Map<string, L7Parser>();
   private readonly plainAllows = new Map<number, Map<string, RuleOrigin[]>>();
 
   /** Returns the parser already on this port and selector if it conflicts with `rules`, else records them. */
   addL7(key: L4Key, selector: string, rules: L7Rules, origin: RuleOrigin): L7Parser | undefined {
     const n = l4Number(key);
-    let port = this.ports.get(n);
-    if (port === undefined) this.ports.set(n, (port = { key, parser: rules.type, perSelector: new Map() }));
-    if (port.parser !== rules.type) return port.perSelector.has(selector) ? port.parser : undefined;
+    const existing = this.parserOf.get(`${n}|${selector}`);
+    if (existing !== undefined && existing !== rules.type) return existing;
+    this.parserOf.set(`${n}|${selector}`, rules.type);
+    const at = `${n}|${rules.type}`;
+    let port = this.ports.get(at);
+    if (port === undefined) this.ports.set(at, (port = { n, key, parser: rules.type, perSelector: new Map() }));
     let sel = port.perSelector.get(selector);
     if (sel === undefined) port.perSelector.set(selector, (sel = { rules: [], origins: [] }));
     sel.rules.push(rules);
@@ -87,8 +92,8 @@ export class L7PolicyBuilder {
 
   build(proxyPortFor: (parser: L7Parser, direction: Direction) => number): L7PortPolicy[] {
     const out: L7PortPolicy[] = [];
-    for (const [n, port] of this.ports) {
-      const plain = this.plainAllows.get(n) ?? new Map<string, RuleOrigin[]>();
+    for (const port of this.ports.values()) {
+      const plain = this.plainAllows.get(port.n) ?? new Map<string, RuleOrigin[]>();
       const perSelector: L7SelectorPolicy[] = [];
       for (const sel of new Set([...port.perSelector.keys(), ...plain.keys()])) {
         const l7 = port.perSelector.get(sel);
