@@ -5,7 +5,7 @@ import type { NetConf } from './net-conf.js';
 import { createPodInterface, deletePodInterface, hostIfNameFor } from './pod-interface.js';
 import { encodeResult } from './result.js';
 import type { CniHandlers } from './skel.js';
-import { ip, ipJson } from './ip.js';
+import { ip, ipJson } from '@cilium-ts/iproute';
 
 /** The node's own namespace: the runtime runs the plugin in it, so host-side interfaces are made here. */
 const NODE = {};

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CniError } from './cni-error.js';
-import { ip, ipJson, linkInfo } from './ip.js';
+import { ip, ipJson, linkInfo } from '@cilium-ts/iproute';
 import { createPodInterface, deletePodInterface, hostIfNameFor } from './pod-interface.js';
 
 // A "node" namespace stands in for the node the CNI runs on, so the host's own namespace is never touched.

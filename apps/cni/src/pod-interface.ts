@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { CniError, CniErrorCode } from './cni-error.js';
-import { ip, linkInfo, type NetnsRef } from './ip.js';
+import { ip, linkInfo, type NetnsRef } from '@cilium-ts/iproute';
 
 /** What ADD makes: a veth pair with one end in the pod, addressed and routed through the node. */
 export interface PodInterfaceSpec {

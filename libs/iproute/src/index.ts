@@ -1,0 +1,1 @@
+export { ip, ipJson, linkInfo, type LinkInfo, type NetnsRef } from './ip.js';
