@@ -174,7 +174,14 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             ...(pods ? { podLabels: (ns: string, name: string) => podLabels(pods, ns, name, config.clusterName) } : {}),
           });
           const m = manager;
-          unsubscribe = ctx.get<PolicyRepository>('policyRepository').onChange((rev) => void m.regenerateAll(`policy revision ${rev}`));
+          const unsubscribeRepo = ctx.get<PolicyRepository>('policyRepository').onChange((rev) => void m.regenerateAll(`policy revision ${rev}`));
+          const unsubscribeResolver = ctx.get<PolicyResolver>('policyResolver').onInvalidate?.((ids, reason) => {
+            for (const id of ids) void m.regenerate(id, reason);
+          });
+          unsubscribe = () => {
+            unsubscribeRepo();
+            unsubscribeResolver?.();
+          };
           // Labels follow the source of truth, as `kubectl label` does on Kubernetes: identity and policy follow.
           unsubscribePods = pods?.onChange((changed) => {
             for (const { namespace, name } of changed) {

@@ -235,6 +235,7 @@ export class EndpointManager {
       errors.push(`detach: ${(err as Error).message}`);
     }
     this.deps.tables.policy.deleteWhere((r) => r.endpointId === rec.id);
+    this.deps.policy.forget?.(rec.id);
     for (const ip of [rec.ipv4, rec.ipv6]) {
       if (!ip) continue;
       this.withdrawIpcache(ip);

@@ -68,6 +68,11 @@ export interface PolicyComputeOptions {
 /** libs/policy: the map state an endpoint must enforce, given its identity and the repository. */
 export interface PolicyResolver {
   computeFor(endpoint: EndpointView, options: PolicyComputeOptions): Promise<EndpointPolicyResult>;
+  /** Endpoints whose map state moved without a policy revision (identities appeared or went on other nodes);
+   *  the agent regenerates them. */
+  onInvalidate?(listener: (endpointIds: readonly number[], reason: string) => void): () => void;
+  /** The endpoint is gone: drop what was computed for it. */
+  forget?(endpointId: number): void;
 }
 
 /** libs/datapath-native + libs/bpf-programs: the endpoint's programs and its policy map. */
