@@ -65,6 +65,17 @@ describe('conntrack', () => {
     expect(closing.left).toBeLessThanOrEqual(10);
   });
 
+  it('re-checks policy when a closed connection is reopened with a new SYN', () => {
+    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 }]);
+    expect(out(tcp(POD, PEER, 50003, 80, syn))).toBe(TC_ACT_OK);
+    expect(out(tcp(POD, PEER, 50003, 80, TCP_FLAGS.rst))).toBe(TC_ACT_OK);
+    writePolicy(ep, []);
+    // Stragglers of the closing connection still pass until it times out...
+    expect(into(tcp(PEER, POD, 80, 50003, ack))).toBe(TC_ACT_OK);
+    // ...but a new SYN on the same tuple is a new connection, and nothing allows it now.
+    expect(out(tcp(POD, PEER, 50003, 80, syn))).toBe(TC_ACT_SHOT);
+  });
+
   it('matches ICMP echo replies to their request, and nothing else', () => {
     writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.icmp, port: 8 }]);
     expect(out(packet({ src: POD, dst: PEER, l4: { proto: 'icmp', type: 8, id: 77, seq: 1 } }))).toBe(TC_ACT_OK);
