@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,9 @@ describe('cilium CLI against a running agent', () => {
   let socketPath: string;
   let agent: ChildProcess | undefined;
   let agentOutput = '';
+  const suffix = randomBytes(3).toString('hex');
+  const nodeNs = `cts-cli-node-${suffix}`;
+  const bpfRoot = `/sys/fs/bpf/cts-cli-${suffix}`;
 
   const cilium = async (...args: string[]): Promise<Run> => {
     const out: string[] = [];
@@ -41,9 +45,12 @@ describe('cilium CLI against a running agent', () => {
     if (!existsSync(join(here, '..', '..', 'agent', 'dist', 'main.js'))) throw new Error('build the agent first: npm run build -w apps/agent');
     dir = await mkdtemp(join(tmpdir(), 'cli-'));
     socketPath = join(dir, 'cilium.sock');
+    // The agent sets up a node's datapath (devices, sysctls, BPF programs): give it a namespace of its own.
+    execFileSync('ip', ['netns', 'add', nodeNs]);
     agent = spawn(
-      process.execPath,
-      [agentBin, '--node-name', 'node-1', '--node-ip', '192.168.60.1', '--pod-cidr', '10.0.1.0/24', '--socket-path', socketPath, '--state-dir', join(dir, 'state'), '--metrics-address', ''],
+      'nsenter',
+      [`--net=/var/run/netns/${nodeNs}`, process.execPath, agentBin, '--node-name', 'node-1', '--node-ip', '192.168.60.1', '--pod-cidr', '10.0.1.0/24',
+        '--socket-path', socketPath, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--bpf-root', bpfRoot],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));
@@ -58,6 +65,8 @@ describe('cilium CLI against a running agent', () => {
       await exited;
     }
     if (dir) await rm(dir, { recursive: true, force: true });
+    execFileSync('ip', ['netns', 'del', nodeNs], { stdio: 'ignore' });
+    await rm(bpfRoot, { recursive: true, force: true });
   });
 
   it('status shows the agent in upstream layout, and as JSON', async () => {
@@ -86,8 +95,16 @@ describe('cilium CLI against a running agent', () => {
         req.on('error', reject);
         req.end(payload);
       });
-    expect(await put('12', { 'container-id': 'c-web', labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=x'], addressing: { ipv4: '10.0.1.12' }, 'k8s-namespace': 'x', 'k8s-pod-name': 'web', 'sync-build-endpoint': true })).toBe(201);
-    expect(await put('7', { 'container-id': 'c-db', labels: ['k8s:app=db'], addressing: { ipv4: '10.0.1.7' }, 'sync-build-endpoint': true })).toBe(201);
+    // Endpoints need an interface for their programs: a veth pair in the node's namespace stands in for a pod.
+    const veth = (host: string) => {
+      execFileSync('ip', ['-n', nodeNs, 'link', 'add', host, 'type', 'veth', 'peer', 'name', `p${host}`]);
+      execFileSync('ip', ['-n', nodeNs, 'link', 'set', host, 'up']);
+      const [h] = JSON.parse(execFileSync('ip', ['-n', nodeNs, '-j', 'link', 'show', host]).toString()) as Array<{ ifindex: number; address: string }>;
+      const [p] = JSON.parse(execFileSync('ip', ['-n', nodeNs, '-j', 'link', 'show', `p${host}`]).toString()) as Array<{ address: string }>;
+      return { 'interface-name': host, 'interface-index': h!.ifindex, 'host-mac': h!.address, mac: p!.address };
+    };
+    expect(await put('12', { ...veth('lxc12'), 'container-id': 'c-web', labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=x'], addressing: { ipv4: '10.0.1.12' }, 'k8s-namespace': 'x', 'k8s-pod-name': 'web', 'sync-build-endpoint': true })).toBe(201);
+    expect(await put('7', { ...veth('lxc7'), 'container-id': 'c-db', labels: ['k8s:app=db'], addressing: { ipv4: '10.0.1.7' }, 'sync-build-endpoint': true })).toBe(201);
 
     const list = await cilium('endpoint', 'list');
     expect(list.out.split('\n')).toEqual([

@@ -47,9 +47,10 @@ describe('cilium-cni against a running agent', () => {
 
   beforeAll(async () => {
     execFileSync('ip', ['netns', 'add', nodeNs]);
+    // nsenter, not ip netns exec: the agent pins maps in bpffs, which ip netns exec hides by remounting /sys.
     agent = spawn(
-      'ip',
-      ['netns', 'exec', nodeNs, process.execPath, agentBin, '--node-name', 'node-1', '--node-ip', '10.99.0.11', '--pod-cidr', '10.244.9.0/24',
+      'nsenter',
+      [`--net=/var/run/netns/${nodeNs}`, process.execPath, agentBin, '--node-name', 'node-1', '--node-ip', '10.99.0.11', '--pod-cidr', '10.244.9.0/24',
         '--socket-path', socket, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--bpf-root', `/sys/fs/bpf/cts-cnie-${id}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
