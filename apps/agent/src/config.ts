@@ -28,6 +28,8 @@ export interface AgentConfig {
   clusterName: string;
   /** Where pod and namespace labels come from when not on Kubernetes: the lab's directory (see pod-source.ts). */
   podSourceDir?: string;
+  /** Set up the datapath even in the machine's initial network namespace (a real node). */
+  allowHostNetns: boolean;
   debug: boolean;
 }
 
@@ -68,6 +70,7 @@ export const CONFIG_KEYS = [
   'policy-enforcement',
   'cluster-name',
   'pod-source-dir',
+  'allow-host-netns',
   'debug',
 ] as const;
 
@@ -146,6 +149,8 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
   const podCIDRv6 = v6Text === undefined || v6Text === '' ? undefined : parseCidrField('pod-cidr-v6', v6Text, 6, source);
   const debug = raw['debug'];
   if (debug !== undefined && typeof debug !== 'boolean') throw new ConfigError('debug', 'must be true or false', source);
+  const allowHostNetns = raw['allow-host-netns'];
+  if (allowHostNetns !== undefined && typeof allowHostNetns !== 'boolean') throw new ConfigError('allow-host-netns', 'must be true or false', source);
   const config: AgentConfig = {
     nodeName,
     podCIDR,
@@ -159,6 +164,7 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
     metricsAddress: metricsAddress(raw, source),
     policyEnforcement: oneOf(raw, 'policy-enforcement', ['default', 'always', 'never'] as const, 'default', source),
     clusterName: str(raw, 'cluster-name', source) ?? 'default',
+    allowHostNetns: allowHostNetns ?? false,
     debug: debug ?? false,
   };
   if (nodeIP !== undefined) config.nodeIP = nodeIP;
@@ -231,6 +237,7 @@ export function configToMap(config: AgentConfig): Record<string, string> {
     'policy-enforcement': config.policyEnforcement,
     'cluster-name': config.clusterName,
     'pod-source-dir': config.podSourceDir ?? '',
+    'allow-host-netns': String(config.allowHostNetns),
     debug: String(config.debug),
   };
 }

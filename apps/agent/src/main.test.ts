@@ -1,17 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { unixRequest } from './testing/unix-http.js';
 
 // The real cilium-agent process, as its bin runs it (the agent must have been built: dist/main.js).
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cilium-agent.js');
 
+// Each agent gets a node namespace of its own: the agent sets up that namespace's datapath.
+const nodeNs = `cts-agent-main-${randomBytes(3).toString('hex')}`;
+const bpfRoot = `/sys/fs/bpf/${nodeNs}`;
+beforeAll(() => execFileSync('ip', ['netns', 'add', nodeNs]));
+afterAll(() => {
+  execFileSync('ip', ['netns', 'del', nodeNs]);
+  rmSync(bpfRoot, { recursive: true, force: true });
+});
+
 function startProcess(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = args.includes('--help') ? [] : ['--bpf-root', bpfRoot, '--hubble-port', '0'];
+  const child = spawn('nsenter', [`--net=/var/run/netns/${nodeNs}`, process.execPath, bin, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,7 +68,21 @@ describe.skipIf(!existsSync(join(dirname(bin), '..', 'dist', 'main.js')))('ciliu
     const first = startProcess(args);
     children.push(first.child);
     await waitForSocket(socketPath, first.output);
-    await unixRequest(socketPath, 'PUT', '/v1/endpoint/42', { 'container-id': 'c1', labels: ['k8s:app=web'], 'sync-build-endpoint': true });
+    // A veth pair in the node namespace stands in for a pod: the endpoint's programs attach to it.
+    execFileSync('ip', ['-n', nodeNs, 'link', 'add', 'lxc42', 'type', 'veth', 'peer', 'name', 'pod42']);
+    execFileSync('ip', ['-n', nodeNs, 'link', 'set', 'lxc42', 'up']);
+    const link = (dev: string) => (JSON.parse(execFileSync('ip', ['-n', nodeNs, '-j', 'link', 'show', dev]).toString()) as Array<{ ifindex: number; address: string }>)[0]!;
+    const put = await unixRequest(socketPath, 'PUT', '/v1/endpoint/42', {
+      'container-id': 'c1',
+      labels: ['k8s:app=web'],
+      addressing: { ipv4: '10.0.1.42' },
+      'interface-name': 'lxc42',
+      'interface-index': link('lxc42').ifindex,
+      'host-mac': link('lxc42').address,
+      mac: link('pod42').address,
+      'sync-build-endpoint': true,
+    });
+    expect(put.status).toBe(201);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(existsSync(socketPath)).toBe(false);

@@ -20,6 +20,7 @@ const program = new Command('cilium-agent')
   .option('--metrics-address <host:port>', `Prometheus metrics address, "" to disable (default: ${DEFAULT_METRICS_ADDRESS})`)
   .addOption(new Option('--policy-enforcement <mode>', 'policy enforcement mode (default: default)').choices(['default', 'always', 'never']))
   .option('--cluster-name <name>', 'name of the cluster (default: default)')
+  .option('--allow-host-netns', "set up the datapath in the machine's own network namespace (a real node)")
   .option('--pod-source-dir <dir>', 'pod and namespace labels from this directory (the lab), instead of Kubernetes')
   .option('--debug', 'verbose logging');
 

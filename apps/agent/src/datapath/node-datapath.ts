@@ -1,5 +1,7 @@
-import { mkdirSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const NAMED_NETNS_DIR = '/var/run/netns';
 import { writeFile } from 'node:fs/promises';
 import { BpfObject, type BpfMap, type TcLink } from '@cilium-ts/datapath-native';
 import { deleteIpcache, objectPath, upsertIpcache, type IpcacheValue } from '@cilium-ts/bpf-programs';
@@ -40,6 +42,26 @@ function requireBpffs(pinRoot: string): void {
   );
 }
 
+/**
+ * The datapath reshapes the namespace it runs in (devices, sysctls, programs). On a node that is the point;
+ * on a developer's machine it would rewire the machine itself. So it runs unasked only in a named namespace
+ * (`ip netns add`, as the lab and the tests make them), and elsewhere only with an explicit yes.
+ */
+function requireNodeNamespace(allowHost: boolean): void {
+  if (allowHost) return;
+  const self = statSync('/proc/self/ns/net').ino;
+  let named: string[] = [];
+  try {
+    named = readdirSync(NAMED_NETNS_DIR);
+  } catch {
+    // no named namespaces at all
+  }
+  if (named.some((n) => statSync(join(NAMED_NETNS_DIR, n), { throwIfNoEntry: false })?.ino === self)) return;
+  throw new Error(
+    'refusing to set up the datapath in a network namespace that is not a named node namespace (this may be the machine itself); run the agent in a node namespace (nsenter --net=/var/run/netns/NODE), or pass --allow-host-netns on a real node',
+  );
+}
+
 async function sysctl(key: string, value: string): Promise<void> {
   await writeFile(`/proc/sys/${key.replaceAll('.', '/')}`, value);
 }
@@ -59,6 +81,7 @@ export class NodeDatapath {
   static async start(config: AgentConfig): Promise<NodeDatapath> {
     const dp = new NodeDatapath(config);
     try {
+      requireNodeNamespace(config.allowHostNetns);
       requireBpffs(config.bpfRoot);
       mkdirSync(config.bpfRoot, { recursive: true });
       // A node forwards between its pods, the overlay and other nodes; the programs choose the paths, so

@@ -1,7 +1,35 @@
+// The policy adapter: libs/policy's repository and engine behind the policy repository and resolver seams.
+// It runs with or without a kvstore; with one, `identities` feeds the selector cache every identity the
+// cluster knows, and endpoints whose policy moved because of them are regenerated.
 import type { AgentConfig } from '../config.js';
 import type { AgentSeams } from '../daemon.js';
+import type { AllocatedIdentity } from '../seams.js';
+import { EnginePolicyRepository } from './engine-policy-repository.js';
+import { EnginePolicyResolver } from './engine-policy-resolver.js';
+import { NodePolicy, type IdentitySource } from './node-policy.js';
 
-/** The seams the policy adapter fills for this configuration (none yet: placeholders run instead). */
-export async function policySeams(_config: AgentConfig): Promise<{ seams: Partial<AgentSeams>; close(): Promise<void> }> {
-  return { seams: {}, close: async () => undefined };
+export type { IdentitySource } from './node-policy.js';
+
+export interface PolicySeamsOptions {
+  /** The cluster's identities (kvstore); without it the selector cache holds the reserved identities only. */
+  identities?: IdentitySource;
+}
+
+export interface PolicyPart {
+  seams: Partial<AgentSeams>;
+  /** The node-local (CIDR) identities the policy engine allocated. */
+  localIdentities(): AllocatedIdentity[];
+  close(): Promise<void>;
+}
+
+export async function policySeams(config: AgentConfig, options: PolicySeamsOptions = {}): Promise<PolicyPart> {
+  const node = new NodePolicy(config.policyEnforcement, options.identities);
+  // The API changes config.policyEnforcement in place (PATCH /v1/config); explain follows it.
+  const repository = new EnginePolicyRepository(node, () => config.policyEnforcement);
+  const resolver = new EnginePolicyResolver(node);
+  return {
+    seams: { policyRepository: repository, policyResolver: () => resolver },
+    localIdentities: () => node.localIdentities(),
+    close: async () => node.close(),
+  };
 }

@@ -1,0 +1,100 @@
+// The agent's policy repository seam over libs/policy: documents are parsed and validated as one batch, and
+// either all of them take effect or none (enforcement stays as it was); every error names its document and
+// the field's path.
+import type { PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
+import { findL7Conflicts, formatIssue, LabelSource, parseLabel, parsePolicies, type DocumentResult, type Policy } from '@cilium-ts/policy';
+import { PolicyValidationError, type AllocatedIdentity, type PolicyRepository } from '../seams.js';
+import { explainWithEngine } from './explain.js';
+import type { NodePolicy } from './node-policy.js';
+import { ruleLabels } from './rule-labels.js';
+
+function policyKey(p: Pick<Policy, 'kind' | 'namespace' | 'name'>): string {
+  return `${p.kind}/${p.namespace ?? ''}/${p.name}`;
+}
+
+function describe(d: DocumentResult): string {
+  const name = d.name === undefined ? '' : ` ${d.namespace !== undefined ? `${d.namespace}/` : ''}${d.name}`;
+  return `document ${d.index}${d.kind ? ` (${d.kind}${name})` : ''}`;
+}
+
+/** The documents as one YAML stream (JSON is YAML), so the parser's document indices are the array's. */
+function asStream(documents: readonly unknown[]): string {
+  return documents.map((d) => JSON.stringify(d)).join('\n---\n');
+}
+
+/** Whether a rule carrying `have` matches the requested label (a label without a source matches any). */
+function carries(have: readonly string[], wanted: string): boolean {
+  const w = parseLabel(wanted, LabelSource.any);
+  return have.some((h) => {
+    const l = parseLabel(h, LabelSource.unspec);
+    return l.key === w.key && l.value === w.value && (w.source === LabelSource.any || w.source === l.source);
+  });
+}
+
+export class EnginePolicyRepository implements PolicyRepository {
+  /** The accepted documents as given, by kind/namespace/name (what GET /v1/policy returns). */
+  private readonly documents = new Map<string, unknown>();
+
+  constructor(
+    private readonly node: NodePolicy,
+    private readonly enforcement: () => 'default' | 'always' | 'never',
+  ) {}
+
+  revision(): number {
+    return this.node.repository.revision;
+  }
+
+  rules(): unknown[] {
+    return [...this.documents.values()];
+  }
+
+  async import(documents: readonly unknown[]): Promise<{ revision: number }> {
+    const { policies, errors } = this.check(documents);
+    if (errors.length) throw new PolicyValidationError(errors);
+    const result = this.node.repository.upsert(policies);
+    if (!result.ok) throw new PolicyValidationError(result.errors.map((e) => `policy import: ${e}`));
+    policies.forEach((p, i) => this.documents.set(policyKey(p), documents[i]));
+    return { revision: result.revision };
+  }
+
+  async delete(labels: readonly string[]): Promise<{ revision: number; deleted: number }> {
+    let deleted = 0;
+    for (const p of this.node.repository.list()) {
+      const have = ruleLabels(p);
+      if (!labels.every((l) => carries(have, l))) continue;
+      deleted += this.node.repository.delete({ kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) });
+      this.documents.delete(policyKey(p));
+    }
+    return { revision: this.node.repository.revision, deleted };
+  }
+
+  validate(documents: readonly unknown[]): PolicyValidationResult {
+    const { errors } = this.check(documents);
+    return { valid: errors.length === 0, errors };
+  }
+
+  explain(request: PolicyExplainRequest, resolve: (peer: PolicyExplainRequest['from']) => Promise<AllocatedIdentity | undefined>): Promise<PolicyExplainResponse> {
+    return explainWithEngine(this.node.engineFor(this.enforcement()), request, resolve);
+  }
+
+  onChange(listener: (revision: number) => void): () => void {
+    return this.node.repository.onChange(listener);
+  }
+
+  /**
+   * Parses the documents and checks them against the policies in force (L7 parser conflicts). Documents map
+   * one to one onto policies when valid: a List was unwrapped by the API before.
+   */
+  private check(documents: readonly unknown[]): { policies: readonly Policy[]; errors: string[] } {
+    const parsed = parsePolicies(asStream(documents));
+    const errors = parsed.documents.flatMap((d) => d.errors.map((e) => `${describe(d)}: ${formatIssue(e)}`));
+    if (errors.length) return { policies: [], errors };
+    if (parsed.policies.length !== documents.length) {
+      return { policies: [], errors: [`expected ${documents.length} policy documents, found ${parsed.policies.length}`] };
+    }
+    const next = new Map(this.node.repository.list().map((p) => [policyKey(p), p]));
+    for (const p of parsed.policies) next.set(policyKey(p), p);
+    const conflicts = findL7Conflicts([...next.values()].flatMap((p) => p.rules));
+    return { policies: parsed.policies, errors: conflicts };
+  }
+}

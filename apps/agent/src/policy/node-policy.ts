@@ -1,0 +1,145 @@
+// The node's policy engine (libs/policy) fed with every identity the node knows, and rebuilt when the agent's
+// enforcement mode changes (the engine takes the mode at construction). Identity changes from other nodes
+// update the selector cache incrementally; the endpoints whose map state moved are reported to listeners.
+import {
+  InMemoryLocalIdentityAllocator,
+  isLocalIdentity,
+  labelArrayKey,
+  PolicyEngine,
+  Repository,
+  type EndpointPolicy,
+  type EnforcementMode,
+  type IdentityUpdate,
+  type Label,
+} from '@cilium-ts/policy';
+import type { AllocatedIdentity } from '../seams.js';
+import { formatAgentLabel, parseAgentLabels } from './security-labels.js';
+
+/** What the node knows about identities: the kvstore's cluster state (see kvstore/cluster-state.ts). */
+export interface IdentitySource {
+  list(): AllocatedIdentity[];
+  onChange(listener: (change: { kind: 'upsert' | 'delete'; value: AllocatedIdentity }) => void): () => void;
+}
+
+export type InvalidateListener = (endpointIds: readonly number[], reason: string) => void;
+
+export class NodePolicy {
+  readonly repository = new Repository();
+  /** Shared by every engine built, so a CIDR keeps its local identity across a mode change. */
+  private readonly localAllocator = new InMemoryLocalIdentityAllocator();
+  private readonly identities = new Map<number, readonly Label[]>();
+  private readonly endpointLabels = new Map<number, string>();
+  private readonly listeners = new Set<InvalidateListener>();
+  private engineMode: EnforcementMode;
+  private current: PolicyEngine;
+  private pending: { added: Map<number, readonly Label[]>; removed: Set<number> } | undefined;
+  private readonly unsubscribe: (() => void) | undefined;
+
+  constructor(mode: EnforcementMode, source?: IdentitySource) {
+    this.engineMode = mode;
+    this.current = this.build(mode);
+    if (source) {
+      this.unsubscribe = source.onChange((c) => this.queue(c.kind, c.value));
+      for (const i of source.list()) this.queue('upsert', i);
+      this.flush();
+    }
+  }
+
+  get engine(): PolicyEngine {
+    return this.current;
+  }
+
+  get mode(): EnforcementMode {
+    return this.engineMode;
+  }
+
+  /** The engine for `mode`, rebuilt (with every identity) if the mode changed since the last call. */
+  engineFor(mode: EnforcementMode): PolicyEngine {
+    if (mode !== this.engineMode) {
+      this.engineMode = mode;
+      this.current = this.build(mode);
+      this.endpointLabels.clear();
+    }
+    return this.current;
+  }
+
+  /** The endpoint's policy at the repository's current revision. */
+  endpointPolicy(endpointId: number, labels: readonly Label[], mode: EnforcementMode): EndpointPolicy {
+    const engine = this.engineFor(mode);
+    this.flush();
+    const key = labelArrayKey(labels);
+    if (this.endpointLabels.get(endpointId) === key) {
+      // Same labels: the engine keeps the policy current; this only brings it to the latest revision.
+      engine.takeChanges();
+      const policy = engine.endpointPolicy(endpointId);
+      if (policy) return policy;
+    }
+    this.endpointLabels.set(endpointId, key);
+    return engine.upsertEndpoint(endpointId, labels).policy;
+  }
+
+  forget(endpointId: number): void {
+    this.endpointLabels.delete(endpointId);
+    this.current.removeEndpoint(endpointId);
+  }
+
+  /** The node-local (CIDR) identities the engine allocated for the prefixes in its rules. */
+  localIdentities(): AllocatedIdentity[] {
+    const out: AllocatedIdentity[] = [];
+    for (const { id, labels } of this.current.selectorCache.allIdentities()) {
+      if (isLocalIdentity(id)) out.push({ id, labels: labels.map(formatAgentLabel) });
+    }
+    return out;
+  }
+
+  onInvalidate(listener: InvalidateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+  }
+
+  private build(mode: EnforcementMode): PolicyEngine {
+    const engine = new PolicyEngine({ repository: this.repository, enforcementMode: mode, allocator: this.localAllocator });
+    const known: IdentityUpdate[] = [...this.identities].map(([id, labels]) => ({ id, labels }));
+    if (known.length) engine.updateIdentities(known);
+    return engine;
+  }
+
+  // Identities arrive one watch event at a time; a burst (a node starting many pods) is applied at once.
+  private queue(kind: 'upsert' | 'delete', identity: AllocatedIdentity): void {
+    if (!this.pending) {
+      this.pending = { added: new Map(), removed: new Set() };
+      queueMicrotask(() => this.flush());
+    }
+    if (kind === 'upsert') {
+      this.pending.added.set(identity.id, parseAgentLabels(identity.labels));
+      this.pending.removed.delete(identity.id);
+    } else {
+      this.pending.removed.add(identity.id);
+      this.pending.added.delete(identity.id);
+    }
+  }
+
+  private flush(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    const added: IdentityUpdate[] = [];
+    for (const [id, labels] of p.added) {
+      const prev = this.identities.get(id);
+      if (prev && labelArrayKey(prev) === labelArrayKey(labels)) continue;
+      this.identities.set(id, labels);
+      added.push({ id, labels });
+    }
+    const removed = [...p.removed].filter((id) => this.identities.delete(id));
+    if (!added.length && !removed.length) return;
+    const changed = this.current.updateIdentities(added, removed);
+    const ids = [...changed.keys()].filter((id) => this.endpointLabels.has(id));
+    if (!ids.length) return;
+    const what = [...added.map((a) => `+${a.id}`), ...removed.map((id) => `-${id}`)].join(' ');
+    for (const l of this.listeners) l(ids, `identities changed (${what})`);
+  }
+}
