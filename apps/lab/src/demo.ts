@@ -58,7 +58,7 @@ export async function runDatapathDemo(log: (line: string) => void = console.log)
     await joinWithVeth(client, 'eth0', '10.200.0.1/24', server, 'eth0', '10.200.0.2/24');
     log(`namespaces ${client.name} (10.200.0.1) and ${server.name} (10.200.0.2) joined by a veth`);
 
-    object = BpfObject.load(objectPath('packet_counter'), { constants: { events_per_protocol: 2 } });
+    object = BpfObject.load(objectPath('bpf_demo'), { constants: { events_per_protocol: 2 } });
     link = object.program('demo_count_packets').attachTc('eth0', 'ingress', { netns: server.path });
     log(`attached demo_count_packets at tc ingress of eth0 in ${server.name}`);
     reader = new RingBufferReader(object.map('demo_events'), (batch) => {

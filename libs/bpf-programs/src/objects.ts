@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled objects under build/. */
-export type ObjectName = 'bpf_lxc' | 'bpf_overlay' | 'bpf_host' | 'bpf_empty';
+export type ObjectName = 'bpf_lxc' | 'bpf_overlay' | 'bpf_host' | 'bpf_empty' | 'bpf_demo';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
