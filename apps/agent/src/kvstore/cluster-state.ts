@@ -210,6 +210,11 @@ export class ClusterIdentities implements ClusterSource<AllocatedIdentity> {
     this.listeners.emit({ kind: 'upsert', value: identity });
   }
 
+  get(id: number): AllocatedIdentity | undefined {
+    const known = this.cache.lookupById(id);
+    return known ? allocatedIdentityOf(known) : this.announced.get(id);
+  }
+
   list(): AllocatedIdentity[] {
     const known = this.cache.identities().map(allocatedIdentityOf);
     const ids = new Set(known.map((i) => i.id));

@@ -46,9 +46,8 @@ export class KvstoreIdentityAllocator implements IdentityAllocator {
   }
 
   async get(id: number): Promise<AllocatedIdentity | undefined> {
-    const known = this.options.cache.lookupById(id);
-    if (known) return allocatedIdentityOf(known);
-    return this.options.localIdentities?.().find((i) => i.id === id);
+    // An identity this node just allocated may not have come back through the watch yet.
+    return this.options.identities.get(id) ?? this.options.localIdentities?.().find((i) => i.id === id);
   }
 
   async list(): Promise<AllocatedIdentity[]> {
