@@ -5,7 +5,7 @@ import type { AgentConfig } from './config.js';
 import type { AgentSeams } from './daemon.js';
 import { kvstoreSeams, type ClusterState } from './kvstore/index.js';
 import { policySeams, type PolicyPart } from './policy/index.js';
-import { datapathSeams } from './datapath/index.js';
+import { datapathSeams, type ClusterView } from './datapath/index.js';
 
 export interface WiredSeams {
   seams: AgentSeams;
@@ -21,12 +21,26 @@ export async function wireSeams(config: AgentConfig): Promise<WiredSeams> {
   const kvstore = await kvstoreSeams(config, { localIdentities: () => late.policy?.localIdentities() ?? [] });
   const policy = await policySeams(config, kvstore.cluster ? { identities: kvstore.cluster.identities } : {});
   late.policy = policy;
-  const parts = [kvstore, policy, await datapathSeams(config)];
+  const parts = [kvstore, policy, await datapathSeams(config, kvstore.cluster ? datapathView(kvstore.cluster) : undefined)];
   return {
     seams: Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams,
     ...(kvstore.cluster ? { cluster: kvstore.cluster } : {}),
     async close() {
       for (const p of parts.reverse()) await p.close();
     },
+  };
+}
+
+/** The kvstore's cluster state as the datapath reads it: the other nodes, and every node's endpoint IPs. */
+export function datapathView(cluster: ClusterState): ClusterView {
+  return {
+    nodes: () =>
+      cluster.nodes
+        .list()
+        .filter((n) => !n.local && n.nodeIP)
+        .map((n) => ({ name: n.name, ip: n.nodeIP!, ...(n.podCIDR ? { podCidr: n.podCIDR } : {}) })),
+    onNodesChange: (listener) => cluster.nodes.onChange(() => listener()),
+    ipcache: () => cluster.ipcache.list().map((e) => ({ prefix: e.prefix, identity: e.identity, hostIP: e.hostIP })),
+    onIpcacheChange: (listener) => cluster.ipcache.onChange(() => listener()),
   };
 }

@@ -12,6 +12,7 @@ import { startAgent, type RunningAgent } from '../daemon.js';
 import type { PolicyMapEntry } from '../seams.js';
 import { unixRequest } from '../testing/unix-http.js';
 import { policySeams } from '../policy/index.js';
+import { datapathView } from '../wiring.js';
 import { kvstoreSeams, type ClusterState } from './index.js';
 
 interface Node {
@@ -127,6 +128,10 @@ describe('two agents sharing etcd', () => {
     );
     // Its own entries are there too, for the datapath's ipcache map.
     expect(b.wired.cluster.ipcache.list()).toContainEqual(expect.objectContaining({ ip: '10.0.2.21', node: 'node-b', hostIP: '192.168.50.2' }));
+    // What the datapath adapter reads: the other nodes (with their pod CIDRs) and every node's IPs.
+    const view = datapathView(b.wired.cluster);
+    await vi.waitFor(() => expect(view.nodes()).toEqual([{ name: 'node-a', ip: '192.168.50.1', podCidr: '10.0.1.0/24' }]));
+    expect(view.ipcache()).toContainEqual({ prefix: '10.0.1.11/32', identity: identityOf(a, 101), hostIP: '192.168.50.1' });
   });
 
   it('lists both nodes in GET /v1/cluster/nodes and in the cluster state', async () => {
