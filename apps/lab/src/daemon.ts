@@ -5,17 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Starts a long-lived process of the lab inside a namespace, detached from `cilium-lab up` so the lab
- * outlives the command, with its output in a log file. Returns its pid.
+ * outlives the command, with its output in a log file. Returns its pid (nsenter and ip netns exec both
+ * exec the program, so it is the program's own).
  */
-export function startDaemon(netns: string, argv: string[], logFile: string, env: NodeJS.ProcessEnv = {}): number {
+export function startDaemon(netns: string, argv: string[], logFile: string, enter: 'ip-netns-exec' | 'nsenter' = 'ip-netns-exec'): number {
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn('ip', ['netns', 'exec', netns, ...argv], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...env },
-    });
+    // nsenter enters only the network namespace; ip netns exec also remounts /sys, which hides bpffs.
+    const [cmd, args] = enter === 'nsenter' ? ['nsenter', [`--net=/var/run/netns/${netns}`, ...argv]] : ['ip', ['netns', 'exec', netns, ...argv]];
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd] });
     child.unref();
     if (child.pid === undefined) throw new Error(`cannot start ${argv[0]} in ${netns}`);
     return child.pid;
