@@ -140,6 +140,23 @@ export function labIsUp(state: LabState | undefined): state is LabState {
 }
 
 /**
+ * When only agents are gone (killed, crashed), starts them again on their state: their datapath kept
+ * enforcing in the kernel meanwhile, and they restore their endpoints. Returns false when more is missing.
+ */
+async function restartAgents(paths: LabPaths, state: LabState, log: (line: string) => void): Promise<boolean> {
+  if (!isAlive(state.etcdPid) || !state.pods.every((p) => isAlive(p.agentPid))) return false;
+  const dead = state.nodes.filter((n) => !isAlive(n.agentPid));
+  for (const n of dead) {
+    const restarted = startAgent(paths, n, n.podCidr, state.routing);
+    n.agentPid = restarted.agentPid;
+    log(`restarted the agent of ${n.name}`);
+  }
+  writeState(paths, state);
+  await Promise.all(dead.map((a) => waitFor(`the agent of ${a.name}`, () => agentReady(a), 30_000, `see ${paths.runDir}/logs/agent-${a.name}.log`)));
+  return true;
+}
+
+/**
  * Builds the lab: the underlay and its etcd, a namespace and an agent per node, pods attached through
  * cilium-cni, a server in every pod, then the policies. Safe to run twice; a half-made lab is removed first.
  */
@@ -151,6 +168,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     log('the lab is already up');
     return existing;
   }
+  if (existing && (await restartAgents(paths, existing, log))) return existing;
   await destroyLab(paths);
   const t0 = Date.now();
   const step = (msg: string) => log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);

@@ -10,11 +10,12 @@ import { labPaths } from './lab-paths.js';
 import { destroyLab } from './lab-network.js';
 import { findNode, findPod, readState, requireState, writeState } from './lab-state.js';
 import { writeNamespaceLabels, writePodLabels } from './pod-source.js';
-import { probeFromPod } from './probe-client.js';
+import { echoOverHeld, holdConnection, probeFromPod } from './probe-client.js';
 import { formatMatrix, parsePortSpec, podName, probeAll } from './probe.js';
 import { loadTopology } from './topology.js';
 
-const paths = labPaths();
+// CILIUM_LAB_NAME lets a second lab (the end-to-end tests) live beside a person's own.
+const paths = labPaths(process.env.CILIUM_LAB_NAME || 'lab');
 const DEFAULT_TOPOLOGY = fileURLToPath(new URL('../topologies/demo.yaml', import.meta.url));
 const DEFAULT_POLICIES = fileURLToPath(new URL('../policies/demo.yaml', import.meta.url));
 
@@ -120,6 +121,33 @@ program
     if (opts.output === 'json') console.log(JSON.stringify({ from: podName(from), to: args[1], ...spec, ...r }));
     else console.log(r.connected ? `${podName(from)} -> ${args[1]} ${spec.port}/${spec.protocol}: connected` : `${podName(from)} -> ${args[1]} ${spec.port}/${spec.protocol}: not connected (${r.error})`);
     process.exitCode = r.connected ? 0 : 1;
+  });
+
+const connection = program.command('connection').description('long-lived TCP connections held open from a pod, to watch them survive changes');
+connection
+  .command('open')
+  .description('open a TCP connection from a pod and keep it: open <ns>/<pod> <ns>/<pod>|<ip> <port>; prints its id')
+  .argument('<from>')
+  .argument('<to>')
+  .argument('<port>')
+  .action(async (fromRef: string, to: string, port: string) => {
+    const state = requireState(paths);
+    const from = findPod(state, fromRef);
+    const host = /^[\d.]+$|:/.test(to) ? to : findPod(state, to).ip;
+    const r = await holdConnection(from.control, host, parsePortSpec(port).port);
+    if (r.id === undefined) throw new Error(`${fromRef} -> ${to} ${port}: not connected (${r.error})`);
+    console.log(r.id);
+  });
+connection
+  .command('check')
+  .description('send data over a held connection and wait for the echo: check <ns>/<pod> <id>')
+  .argument('<from>')
+  .argument('<id>')
+  .action(async (fromRef: string, id: string) => {
+    const from = findPod(requireState(paths), fromRef);
+    const r = await echoOverHeld(from.control, Number(id));
+    console.log(r.ok ? `connection ${id}: alive` : `connection ${id}: broken (${r.error})`);
+    process.exitCode = r.ok ? 0 : 1;
   });
 
 program

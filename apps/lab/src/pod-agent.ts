@@ -2,7 +2,7 @@
 // (TCP: accepts and echoes; UDP: echoes each datagram) and, on request from the host over a unix socket,
 // tries one connection from inside the pod, as Kubernetes' `agnhost connect` does.
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, connect } from 'node:net';
+import { createServer as createTcpServer, connect, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import type { PortProtocol } from './topology.js';
@@ -60,6 +60,54 @@ export function probe(req: ProbeRequest): Promise<ProbeResult> {
   }
 }
 
+/**
+ * Long-lived TCP connections held open from inside the pod, so a test can show that an established
+ * connection survives what happens meanwhile (an agent killed and restarted) by echoing over it later.
+ */
+class HeldConnections {
+  private next = 1;
+  private readonly sockets = new Map<number, Socket>();
+
+  open(host: string, port: number): Promise<{ id?: number; error?: string }> {
+    return new Promise((resolve) => {
+      const sock = connect({ host, port });
+      sock.setTimeout(2000, () => {
+        sock.destroy();
+        resolve({ error: 'timeout' });
+      });
+      sock.once('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+      sock.once('connect', () => {
+        sock.setTimeout(0);
+        const id = this.next++;
+        this.sockets.set(id, sock);
+        sock.on('close', () => this.sockets.delete(id));
+        resolve({ id });
+      });
+    });
+  }
+
+  /** Sends a line over a held connection and waits for the pod server's echo. */
+  echo(id: number, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+    const sock = this.sockets.get(id);
+    if (!sock) return Promise.resolve({ ok: false, error: 'closed' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done({ ok: false, error: 'timeout' }), timeoutMs);
+      const onData = () => done({ ok: true });
+      const done = (r: { ok: boolean; error?: string }) => {
+        clearTimeout(timer);
+        sock.off('data', onData);
+        resolve(r);
+      };
+      sock.once('data', onData);
+      sock.write('still there?\n');
+    });
+  }
+
+  closeAll(): void {
+    for (const s of this.sockets.values()) s.destroy();
+  }
+}
+
 export interface PodAgentOptions {
   ports: Array<{ port: number; protocol: PortProtocol }>;
   controlSocket: string;
@@ -83,8 +131,19 @@ export async function runPodAgent(opts: PodAgentOptions): Promise<() => Promise<
     }
   }
   rmSync(opts.controlSocket, { force: true });
+  const held = new HeldConnections();
+  closers.push(() => held.closeAll());
   const control = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://pod');
+    const reply = (r: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r));
+    if (url.pathname === '/hold') {
+      void held.open(url.searchParams.get('host') ?? '', Number(url.searchParams.get('port'))).then(reply);
+      return;
+    }
+    if (url.pathname === '/echo') {
+      void held.echo(Number(url.searchParams.get('id')), Number(url.searchParams.get('timeoutMs') ?? 1000)).then(reply);
+      return;
+    }
     if (url.pathname !== '/probe') {
       res.writeHead(404).end();
       return;
