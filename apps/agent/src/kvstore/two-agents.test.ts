@@ -206,4 +206,20 @@ describe('two agents sharing etcd', () => {
     expect(blocked.verdict).toBe('denied');
     expect(blocked.rules.map((r) => r.verdict)).toEqual(['deny']);
   });
+
+  it('restarts with its endpoints, identities and policy, and computes the same entries', async () => {
+    const before = { identity: identityOf(a, 101), entries: ingress(a, 101) };
+    await a.agent.stop();
+    await a.wired.close();
+    const restartedAt = new Date().toISOString();
+    a = await startNode('node-a', '192.168.50.1', '10.0.1.0/24');
+    expect(a.agent.endpoints.get(101)).toMatchObject({ identity: before.identity, state: 'ready', policyEnabled: 'ingress' });
+    // The restored regeneration already knew the cluster's identities: no later one for identities arriving.
+    expect(ingress(a, 101)).toEqual(before.entries);
+    const sinceRestart = a.agent.endpoints.get(101)!.log.filter((l) => l.timestamp >= restartedAt).map((l) => l.message);
+    expect(sinceRestart.some((m) => m.startsWith('regenerated (restore)'))).toBe(true);
+    expect(sinceRestart.filter((m) => m.includes('identities changed'))).toEqual([]);
+    const { body: policy } = await unixRequest<Policy>(a.socket, 'GET', '/v1/policy');
+    expect(JSON.parse(policy.policy).map((d: { metadata: { name: string } }) => d.metadata.name).sort()).toEqual(['allow-client', 'deny-blocked']);
+  });
 });

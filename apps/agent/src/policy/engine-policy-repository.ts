@@ -1,9 +1,11 @@
 // The agent's policy repository seam over libs/policy: documents are parsed and validated as one batch, and
 // either all of them take effect or none (enforcement stays as it was); every error names its document and
-// the field's path.
+// the field's path. The accepted documents are kept in the state dir, so that an agent restarting with its
+// endpoints restored enforces the same policy (the kvstore and Kubernetes are not the policy's home here).
 import type { PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
 import { findL7Conflicts, formatIssue, LabelSource, parseLabel, parsePolicies, type DocumentResult, type Policy } from '@cilium-ts/policy';
 import { PolicyValidationError, type AllocatedIdentity, type PolicyRepository } from '../seams.js';
+import { readJsonIfExists, writeJsonAtomic } from '../state-file.js';
 import { explainWithEngine } from './explain.js';
 import type { NodePolicy } from './node-policy.js';
 import { ruleLabels } from './rule-labels.js';
@@ -34,11 +36,30 @@ function carries(have: readonly string[], wanted: string): boolean {
 export class EnginePolicyRepository implements PolicyRepository {
   /** The accepted documents as given, by kind/namespace/name (what GET /v1/policy returns). */
   private readonly documents = new Map<string, unknown>();
+  /** Writes of the state file, one after the other. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly node: NodePolicy,
     private readonly enforcement: () => 'default' | 'always' | 'never',
+    private readonly statePath?: string,
   ) {}
+
+  /** A repository holding the documents saved at `statePath` (if any). */
+  static async open(node: NodePolicy, enforcement: () => 'default' | 'always' | 'never', statePath: string): Promise<EnginePolicyRepository> {
+    const repo = new EnginePolicyRepository(node, enforcement, statePath);
+    const saved = await readJsonIfExists(statePath);
+    if (saved === undefined) return repo;
+    if (!Array.isArray(saved)) throw new Error(`restore policy from ${statePath}: not a list of policy documents`);
+    if (saved.length === 0) return repo;
+    const { policies, errors } = repo.check(saved);
+    // Starting without the saved policy would allow what it denied; refuse, and leave the datapath as it is.
+    if (errors.length) throw new Error(`restore policy from ${statePath}: ${errors.join('; ')}`);
+    const result = node.repository.upsert(policies);
+    if (!result.ok) throw new Error(`restore policy from ${statePath}: ${result.errors.join('; ')}`);
+    policies.forEach((p, i) => repo.documents.set(policyKey(p), saved[i]));
+    return repo;
+  }
 
   revision(): number {
     return this.node.repository.revision;
@@ -54,6 +75,7 @@ export class EnginePolicyRepository implements PolicyRepository {
     const result = this.node.repository.upsert(policies);
     if (!result.ok) throw new PolicyValidationError(result.errors.map((e) => `policy import: ${e}`));
     policies.forEach((p, i) => this.documents.set(policyKey(p), documents[i]));
+    await this.save();
     return { revision: result.revision };
   }
 
@@ -65,6 +87,7 @@ export class EnginePolicyRepository implements PolicyRepository {
       deleted += this.node.repository.delete({ kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) });
       this.documents.delete(policyKey(p));
     }
+    if (deleted) await this.save();
     return { revision: this.node.repository.revision, deleted };
   }
 
@@ -79,6 +102,15 @@ export class EnginePolicyRepository implements PolicyRepository {
 
   onChange(listener: (revision: number) => void): () => void {
     return this.node.repository.onChange(listener);
+  }
+
+  private save(): Promise<void> {
+    const path = this.statePath;
+    if (!path) return Promise.resolve();
+    const snapshot = this.rules();
+    const next = this.saving.catch(() => undefined).then(() => writeJsonAtomic(path, snapshot));
+    this.saving = next;
+    return next;
   }
 
   /**

@@ -37,6 +37,7 @@ export class EnginePolicyResolver implements PolicyResolver {
   constructor(private readonly node: NodePolicy) {}
 
   async computeFor(endpoint: EndpointView, options: PolicyComputeOptions): Promise<EndpointPolicyResult> {
+    await this.node.synced;
     const { labels } = securityLabels(endpoint.labels);
     const policy = this.node.endpointPolicy(endpoint.id, labels, options.enforcement);
     return policyResult(policy, this.node.repository.revision);

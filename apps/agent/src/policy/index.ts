@@ -1,6 +1,8 @@
 // The policy adapter: libs/policy's repository and engine behind the policy repository and resolver seams.
 // It runs with or without a kvstore; with one, `identities` feeds the selector cache every identity the
-// cluster knows, and endpoints whose policy moved because of them are regenerated.
+// cluster knows, and endpoints whose policy moved because of them are regenerated. Imported policy is kept
+// in the state dir and restored at start, before the endpoints are.
+import { join } from 'node:path';
 import type { AgentConfig } from '../config.js';
 import type { AgentSeams } from '../daemon.js';
 import type { AllocatedIdentity } from '../seams.js';
@@ -9,6 +11,9 @@ import { EnginePolicyResolver } from './engine-policy-resolver.js';
 import { NodePolicy, type IdentitySource } from './node-policy.js';
 
 export type { IdentitySource } from './node-policy.js';
+
+/** The imported policy documents, in the agent's state dir. */
+export const POLICY_STATE_FILE = 'policy.json';
 
 export interface PolicySeamsOptions {
   /** The cluster's identities (kvstore); without it the selector cache holds the reserved identities only. */
@@ -25,7 +30,7 @@ export interface PolicyPart {
 export async function policySeams(config: AgentConfig, options: PolicySeamsOptions = {}): Promise<PolicyPart> {
   const node = new NodePolicy(config.policyEnforcement, options.identities);
   // The API changes config.policyEnforcement in place (PATCH /v1/config); explain follows it.
-  const repository = new EnginePolicyRepository(node, () => config.policyEnforcement);
+  const repository = await EnginePolicyRepository.open(node, () => config.policyEnforcement, join(config.stateDir, POLICY_STATE_FILE));
   const resolver = new EnginePolicyResolver(node);
   return {
     seams: { policyRepository: repository, policyResolver: () => resolver },

@@ -19,6 +19,8 @@ import { formatAgentLabel, parseAgentLabels } from './security-labels.js';
 export interface IdentitySource {
   list(): AllocatedIdentity[];
   onChange(listener: (change: { kind: 'upsert' | 'delete'; value: AllocatedIdentity }) => void): () => void;
+  /** Resolves once the identities existing at start-up are known. */
+  readonly synced?: Promise<void>;
 }
 
 export type InvalidateListener = (endpointIds: readonly number[], reason: string) => void;
@@ -34,10 +36,16 @@ export class NodePolicy {
   private current: PolicyEngine;
   private pending: { added: Map<number, readonly Label[]>; removed: Set<number> } | undefined;
   private readonly unsubscribe: (() => void) | undefined;
+  /**
+   * Resolves when the selector cache holds the identities that existed at start-up. Computing before that
+   * would leave out peers that are allowed, and a restarted agent would write that narrower policy.
+   */
+  readonly synced: Promise<void>;
 
   constructor(mode: EnforcementMode, source?: IdentitySource) {
     this.engineMode = mode;
     this.current = this.build(mode);
+    this.synced = source?.synced ?? Promise.resolve();
     if (source) {
       this.unsubscribe = source.onChange((c) => this.queue(c.kind, c.value));
       for (const i of source.list()) this.queue('upsert', i);
