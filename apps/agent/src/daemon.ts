@@ -128,7 +128,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
         needs: ['metrics'],
         async start(ctx) {
           if (!seams.ipcache) {
-            ctx.health.ok('placeholder: kvstore ipcache sync and ipcache map not wired; entries are kept in the agent');
+            ctx.health.ok('placeholder: no kvstore (kvstore-endpoints is empty): ipcache entries are kept in the agent, not published');
             return { ipcacheReconciler: undefined };
           }
           const metrics = ctx.get<AgentMetrics>('metrics');

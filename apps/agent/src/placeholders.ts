@@ -26,7 +26,7 @@ export const RESERVED_IDENTITIES: readonly AllocatedIdentity[] = [
 ];
 const INIT = RESERVED_IDENTITIES[4]!;
 
-export const IDENTITY_PLACEHOLDER_NOTE = 'placeholder: libs/identity not wired, endpoints get reserved:init (5)';
+export const IDENTITY_PLACEHOLDER_NOTE = 'placeholder: no kvstore (kvstore-endpoints is empty), libs/identity not used: endpoints get reserved:init (5)';
 export const POLICY_PLACEHOLDER_NOTE = 'placeholder: libs/policy not wired, rules are stored but not enforced';
 export const DATAPATH_PLACEHOLDER_NOTE = 'placeholder: libs/datapath-native not wired, nothing is written to the kernel';
 
