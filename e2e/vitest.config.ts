@@ -1,3 +1,4 @@
 import { sharedConfig } from '../vitest.shared.ts';
 
-export default sharedConfig();
+// One lab at a time: the files share the machine's namespaces and CPU, and each brings up a whole cluster.
+export default sharedConfig({ testTimeout: 60_000, fileParallelism: false });

@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabCli } from './lab-cli.js';
+
+// The default lab, driven through cilium-lab as a newcomer would after `npm start`: two nodes over VXLAN,
+// client -> frontend -> backend -> db allowed by a CNP, a CNP and a Kubernetes NetworkPolicy, all else denied.
+describe('the demo lab over VXLAN', () => {
+  const lab = new LabCli();
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  beforeAll(async () => {
+    await lab.ok('up');
+  }, 120_000);
+  afterAll(async () => {
+    await lab.run('down');
+  });
+
+  it('runs two nodes and four pods, each addressed from its node pod CIDR', async () => {
+    const s = await lab.json<{ nodes: Array<{ name: string }>; pods: Array<{ namespace: string; name: string; node: string; ip: string }> }>('status');
+    expect(s.nodes.map((n) => n.name)).toEqual(['node-1', 'node-2']);
+    const podCidr: Record<string, string> = { 'node-1': '10.244.1.', 'node-2': '10.244.2.' };
+    expect(s.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(['demo/backend', 'demo/client', 'demo/db', 'demo/frontend']);
+    for (const p of s.pods) expect(p.ip.startsWith(podCidr[p.node]!)).toBe(true);
+  });
+
+  it('allows exactly the intended paths, on one node and across nodes, over TCP and UDP', async () => {
+    // frontend is on node-1, its caller client on node-2; backend on node-2, db on node-1.
+    expect(await lab.reachable('80/TCP')).toEqual(['demo/client -> demo/frontend']);
+    expect(await lab.reachable('8080/TCP')).toEqual(['demo/frontend -> demo/backend']);
+    expect(await lab.reachable('8080/UDP')).toEqual(['demo/frontend -> demo/backend']);
+    // The db's policy is a Kubernetes NetworkPolicy.
+    expect(await lab.reachable('5432/TCP')).toEqual(['demo/backend -> demo/db']);
+  });
+
+  it('lets a deny rule beat an allow, live, and lifts it again', async () => {
+    const deny = file(
+      'deny-client.yaml',
+      `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: no-client, namespace: demo}
+spec:
+  endpointSelector: {matchLabels: {app: frontend}}
+  ingressDeny:
+    - fromEndpoints: [{matchLabels: {app: client}}]
+`,
+    );
+    expect(await lab.connected('demo/client', 'demo/frontend', '80/TCP')).toBe(true);
+    await lab.ok('apply', '-f', deny);
+    expect(await lab.connected('demo/client', 'demo/frontend', '80/TCP')).toBe(false);
+    await lab.ok('delete', '-f', deny);
+    expect(await lab.connected('demo/client', 'demo/frontend', '80/TCP')).toBe(true);
+  });
+
+  it('rejects an invalid policy with its path and leaves enforcement as it was', async () => {
+    const bad = file(
+      'bad.yaml',
+      `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: bad, namespace: demo}
+spec:
+  endpointSelector: {matchLabels: {app: backend}}
+  ingress:
+    - toPorts: [{ports: [{port: "http!", protocol: TCP}]}]
+`,
+    );
+    const r = await lab.run('apply', '-f', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/spec\.ingress\[0\]\.toPorts\[0\]\.ports\[0\]\.port/);
+    expect(await lab.reachable('8080/TCP')).toEqual(['demo/frontend -> demo/backend']);
+  });
+
+  it('follows a label change: the pod gets a new identity and the policies that select it', async () => {
+    expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+    await lab.ok('label', 'pod', 'demo/client', 'app=frontend');
+    await expect.poll(() => lab.connected('demo/client', 'demo/backend', '8080/TCP'), { timeout: 10_000 }).toBe(true);
+    await lab.ok('label', 'pod', 'demo/client', 'app=client');
+    await expect.poll(() => lab.connected('demo/client', 'demo/backend', '8080/TCP'), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('explains a verdict, naming the rule that allowed it or the default deny', async () => {
+    const allowed = await lab.ok('cilium', 'node-2', 'policy', 'explain', '--src', 'demo/frontend', '--dst', 'demo/backend', '--dport', '8080/TCP');
+    expect(allowed).toMatch(/backend/);
+    expect(allowed).toMatch(/ALLOWED/);
+    const denied = await lab.ok('cilium', 'node-2', 'policy', 'explain', '--src', 'demo/client', '--dst', 'demo/backend', '--dport', '8080/TCP');
+    expect(denied).toMatch(/default deny/);
+  });
+
+  it('keeps an established connection and keeps enforcing while the agents are killed, and resumes on restart', async () => {
+    const id = (await lab.ok('connection', 'open', 'demo/client', 'demo/frontend', '80')).trim();
+    const state = JSON.parse(execFileSync('cat', [`/var/run/cilium-${lab.name}/state.json`]).toString()) as { nodes: Array<{ agentPid: number }> };
+    for (const n of state.nodes) process.kill(n.agentPid, 'SIGKILL');
+
+    expect(await lab.ok('connection', 'check', 'demo/client', id)).toMatch(/alive/);
+    expect(await lab.connected('demo/client', 'demo/frontend', '80/TCP')).toBe(true);
+    expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+
+    expect(await lab.ok('up')).toMatch(/restarted the agent of node-1/);
+    expect(await lab.ok('connection', 'check', 'demo/client', id)).toMatch(/alive/);
+    expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+    expect(await lab.reachable('8080/TCP')).toEqual(['demo/frontend -> demo/backend']);
+  });
+
+  it('down leaves no namespace, pin, socket or process behind', async () => {
+    await lab.ok('down');
+    expect(execFileSync('ip', ['netns', 'list']).toString()).not.toContain(`cts${lab.name}-`);
+    expect(existsSync(`/sys/fs/bpf/cilium-${lab.name}`)).toBe(false);
+    expect(existsSync(`/var/run/cilium-${lab.name}`)).toBe(false);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`/var/run/cilium-${lab.name}/`);
+  });
+});
