@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiError, ClusterNodesResponse, Endpoint, Policy, PolicyExplainResponse, StatusResponse } from '@cilium-ts/agent-api';
+import { Kvstore, VALUE_PREFIX } from '@cilium-ts/identity';
 import { EtcdServer } from '../../../../libs/identity/src/testing/etcd-server.js';
 import { buildConfig } from '../config.js';
 import { startAgent, type RunningAgent } from '../daemon.js';
@@ -132,6 +133,21 @@ describe('two agents sharing etcd', () => {
     const view = datapathView(b.wired.cluster);
     await vi.waitFor(() => expect(view.nodes()).toEqual([{ name: 'node-a', ip: '192.168.50.1', podCidr: '10.0.1.0/24' }]));
     expect(view.ipcache()).toContainEqual({ prefix: '10.0.1.11/32', identity: identityOf(a, 101), hostIP: '192.168.50.1' });
+  });
+
+  it('withdraws a deleted endpoint from the cluster ipcache and releases its identity reference', async () => {
+    await createEndpoint(a, 103, '10.0.1.13', ['k8s:app=short-lived']);
+    await vi.waitFor(() => expect(b.wired.cluster.ipcache.list().map((e) => e.ip)).toContain('10.0.1.13'));
+    const observer = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'observer' });
+    try {
+      const references = async () => (await observer.list(VALUE_PREFIX)).pairs.map((p) => p.key).filter((k) => k.includes('app=short-lived'));
+      expect(await references()).toEqual([expect.stringMatching(/\/node-a$/)]);
+      expect((await unixRequest(a.socket, 'DELETE', '/v1/endpoint/103')).status).toBe(200);
+      await vi.waitFor(() => expect(b.wired.cluster.ipcache.list().map((e) => e.ip)).not.toContain('10.0.1.13'));
+      expect(await references()).toEqual([]);
+    } finally {
+      await observer.close();
+    }
   });
 
   it('lists both nodes in GET /v1/cluster/nodes and in the cluster state', async () => {
