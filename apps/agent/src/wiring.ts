@@ -11,36 +11,53 @@ export interface WiredSeams {
   seams: AgentSeams;
   /** The cluster as the kvstore shows it (undefined without kvstore-endpoints). */
   cluster?: ClusterState;
+  /** What the datapath adapter is given: other nodes, the cluster's ipcache and the policy's CIDR prefixes. */
+  view: ClusterView;
   /** Releases what the adapters opened (etcd clients, BPF objects), after the agent has stopped. */
   close(): Promise<void>;
 }
 
-export async function wireSeams(config: AgentConfig): Promise<WiredSeams> {
+export interface WiringOptions {
+  /** false: leave the datapath to its placeholder (tests of the control plane in this machine's namespace). */
+  datapath?: boolean;
+}
+
+export async function wireSeams(config: AgentConfig, options: WiringOptions = {}): Promise<WiredSeams> {
   // The identity API lists the policy engine's CIDR identities, and the engine follows the kvstore's identities.
   const late: { policy?: PolicyPart } = {};
   const kvstore = await kvstoreSeams(config, { localIdentities: () => late.policy?.localIdentities() ?? [] });
   const policy = await policySeams(config, kvstore.cluster ? { identities: kvstore.cluster.identities } : {});
   late.policy = policy;
-  const parts = [kvstore, policy, await datapathSeams(config, kvstore.cluster ? datapathView(kvstore.cluster) : undefined)];
+  const view = datapathView(kvstore.cluster, policy.cidrIdentities);
+  const parts = [kvstore, policy, ...(options.datapath === false ? [] : [await datapathSeams(config, view)])];
   return {
     seams: Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams,
     ...(kvstore.cluster ? { cluster: kvstore.cluster } : {}),
+    view,
     async close() {
       for (const p of parts.reverse()) await p.close();
     },
   };
 }
 
-/** The kvstore's cluster state as the datapath reads it: the other nodes, and every node's endpoint IPs. */
-export function datapathView(cluster: ClusterState): ClusterView {
+/**
+ * What the datapath reads: the other nodes (kvstore), every node's endpoint IPs (kvstore) and the CIDR
+ * prefixes the policy names with their node-local identities (no host IP: they are not behind a node).
+ */
+export function datapathView(cluster: ClusterState | undefined, cidr: PolicyPart['cidrIdentities']): ClusterView {
   return {
     nodes: () =>
-      cluster.nodes
-        .list()
+      (cluster?.nodes.list() ?? [])
         .filter((n) => !n.local && n.nodeIP)
         .map((n) => ({ name: n.name, ip: n.nodeIP!, ...(n.podCIDR ? { podCidr: n.podCIDR } : {}) })),
-    onNodesChange: (listener) => cluster.nodes.onChange(() => listener()),
-    ipcache: () => cluster.ipcache.list().map((e) => ({ prefix: e.prefix, identity: e.identity, hostIP: e.hostIP })),
-    onIpcacheChange: (listener) => cluster.ipcache.onChange(() => listener()),
+    onNodesChange: (listener) => cluster?.nodes.onChange(() => listener()) ?? (() => undefined),
+    ipcache: () => [
+      ...(cluster?.ipcache.list() ?? []).map((e) => ({ prefix: e.prefix, identity: e.identity, hostIP: e.hostIP })),
+      ...cidr.list().map((c) => ({ prefix: c.prefix, identity: c.identity })),
+    ],
+    onIpcacheChange: (listener) => {
+      const stop = [cluster?.ipcache.onChange(() => listener()), cidr.onChange(listener)];
+      return () => stop.forEach((s) => s?.());
+    },
   };
 }

@@ -12,13 +12,11 @@ import { buildConfig } from '../config.js';
 import { startAgent, type RunningAgent } from '../daemon.js';
 import type { PolicyMapEntry } from '../seams.js';
 import { unixRequest } from '../testing/unix-http.js';
-import { policySeams } from '../policy/index.js';
-import { datapathView } from '../wiring.js';
-import { kvstoreSeams, type ClusterState } from './index.js';
+import { wireSeams, type WiredSeams } from '../wiring.js';
 
 interface Node {
   agent: RunningAgent;
-  wired: { cluster: ClusterState; close(): Promise<void> };
+  wired: WiredSeams;
   socket: string;
 }
 
@@ -62,15 +60,9 @@ describe('two agents sharing etcd', () => {
       'metrics-address': '',
       'kvstore-endpoints': etcd.endpoint,
     });
-    // As wiring.ts does, minus the datapath: its placeholder runs (nothing is written to the kernel).
-    const kvstore = await kvstoreSeams(config);
-    const policy = await policySeams(config, { identities: kvstore.cluster!.identities });
-    const agent = await startAgent(config, { ...kvstore.seams, ...policy.seams });
-    const close = async () => {
-      await policy.close();
-      await kvstore.close();
-    };
-    return { agent, wired: { cluster: kvstore.cluster!, close }, socket };
+    // The datapath stays a placeholder: nothing is written to the kernel of this machine's namespace.
+    const wired = await wireSeams(config, { datapath: false });
+    return { agent: await startAgent(config, wired.seams), wired, socket };
   }
 
   async function createEndpoint(node: Node, id: number, ip: string, labels: string[]): Promise<Endpoint> {
@@ -123,27 +115,27 @@ describe('two agents sharing etcd', () => {
 
   it("lets node B's cluster ipcache learn node A's endpoint IP with its identity and host IP", async () => {
     await vi.waitFor(() =>
-      expect(b.wired.cluster.ipcache.list()).toContainEqual(
+      expect(b.wired.cluster!.ipcache.list()).toContainEqual(
         expect.objectContaining({ ip: '10.0.1.11', prefix: '10.0.1.11/32', identity: identityOf(a, 101), hostIP: '192.168.50.1', node: 'node-a' }),
       ),
     );
     // Its own entries are there too, for the datapath's ipcache map.
-    expect(b.wired.cluster.ipcache.list()).toContainEqual(expect.objectContaining({ ip: '10.0.2.21', node: 'node-b', hostIP: '192.168.50.2' }));
+    expect(b.wired.cluster!.ipcache.list()).toContainEqual(expect.objectContaining({ ip: '10.0.2.21', node: 'node-b', hostIP: '192.168.50.2' }));
     // What the datapath adapter reads: the other nodes (with their pod CIDRs) and every node's IPs.
-    const view = datapathView(b.wired.cluster);
+    const view = b.wired.view;
     await vi.waitFor(() => expect(view.nodes()).toEqual([{ name: 'node-a', ip: '192.168.50.1', podCidr: '10.0.1.0/24' }]));
     expect(view.ipcache()).toContainEqual({ prefix: '10.0.1.11/32', identity: identityOf(a, 101), hostIP: '192.168.50.1' });
   });
 
   it('withdraws a deleted endpoint from the cluster ipcache and releases its identity reference', async () => {
     await createEndpoint(a, 103, '10.0.1.13', ['k8s:app=short-lived']);
-    await vi.waitFor(() => expect(b.wired.cluster.ipcache.list().map((e) => e.ip)).toContain('10.0.1.13'));
+    await vi.waitFor(() => expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).toContain('10.0.1.13'));
     const observer = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'observer' });
     try {
       const references = async () => (await observer.list(VALUE_PREFIX)).pairs.map((p) => p.key).filter((k) => k.includes('app=short-lived'));
       expect(await references()).toEqual([expect.stringMatching(/\/node-a$/)]);
       expect((await unixRequest(a.socket, 'DELETE', '/v1/endpoint/103')).status).toBe(200);
-      await vi.waitFor(() => expect(b.wired.cluster.ipcache.list().map((e) => e.ip)).not.toContain('10.0.1.13'));
+      await vi.waitFor(() => expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).not.toContain('10.0.1.13'));
       expect(await references()).toEqual([]);
     } finally {
       await observer.close();
@@ -157,7 +149,7 @@ describe('two agents sharing etcd', () => {
       expect(body.nodes.map((n) => n.name).sort()).toEqual(['default/node-a', 'default/node-b']);
       expect(body.nodes.find((n) => n.name === 'default/node-b')?.['primary-address'].ipv4).toMatchObject({ ip: '192.168.50.2', 'alloc-range': '10.0.2.0/24' });
     });
-    expect(a.wired.cluster.nodes.list()).toContainEqual({ name: 'node-b', cluster: 'default', nodeIP: '192.168.50.2', podCIDR: '10.0.2.0/24', local: false });
+    expect(a.wired.cluster!.nodes.list()).toContainEqual({ name: 'node-b', cluster: 'default', nodeIP: '192.168.50.2', podCIDR: '10.0.2.0/24', local: false });
     const { body: status } = await unixRequest<StatusResponse>(a.socket, 'GET', '/v1/healthz');
     expect(status.kvstore.state).toBe('Ok');
   });
@@ -190,6 +182,23 @@ describe('two agents sharing etcd', () => {
     const newcomer = identityOf(b, 205);
     await vi.waitFor(() => expect(ingress(a, 101)).toContainEqual(expect.objectContaining({ identity: newcomer, protocol: 6, port: 80, verdict: 'allow' })));
     expect(a.agent.endpoints.get(101)!.policyRevision).toBe(revision);
+  });
+
+  it('hands the datapath the CIDR prefixes of the policy with their local identities', async () => {
+    const toCidr = {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumNetworkPolicy',
+      metadata: { name: 'to-docs', namespace: 'default' },
+      spec: { endpointSelector: { matchLabels: { app: 'server' } }, egress: [{ toCIDR: ['192.0.2.0/24'] }] },
+    };
+    expect((await unixRequest(a.socket, 'PUT', '/v1/policy', toCidr)).status).toBe(200);
+    const entry = a.wired.view.ipcache().find((e) => e.prefix === '192.0.2.0/24');
+    expect(entry?.identity).toBeGreaterThan(1 << 24);
+    await vi.waitFor(() => expect(a.agent.endpoints.policyEntries(101)).toContainEqual(expect.objectContaining({ direction: 'egress', identity: entry!.identity, verdict: 'allow' })));
+    const { body: identity } = await unixRequest<{ labels: string[] }>(a.socket, 'GET', `/v1/identity/${entry!.identity}`);
+    expect(identity.labels).toContain('cidr:192.0.2.0/24');
+    expect((await unixRequest(a.socket, 'DELETE', '/v1/policy?labels=k8s:io.cilium.k8s.policy.name=to-docs')).status).toBe(200);
+    expect(a.wired.view.ipcache().find((e) => e.prefix === '192.0.2.0/24')).toBeUndefined();
   });
 
   it('rejects an invalid policy with the path of the error and leaves enforcement as it was', async () => {

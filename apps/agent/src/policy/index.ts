@@ -8,9 +8,9 @@ import type { AgentSeams } from '../daemon.js';
 import type { AllocatedIdentity } from '../seams.js';
 import { EnginePolicyRepository } from './engine-policy-repository.js';
 import { EnginePolicyResolver } from './engine-policy-resolver.js';
-import { NodePolicy, type IdentitySource } from './node-policy.js';
+import { NodePolicy, type CidrIdentity, type IdentitySource } from './node-policy.js';
 
-export type { IdentitySource } from './node-policy.js';
+export type { IdentitySource, CidrIdentity } from './node-policy.js';
 
 /** The imported policy documents, in the agent's state dir. */
 export const POLICY_STATE_FILE = 'policy.json';
@@ -24,6 +24,8 @@ export interface PolicyPart {
   seams: Partial<AgentSeams>;
   /** The node-local (CIDR) identities the policy engine allocated. */
   localIdentities(): AllocatedIdentity[];
+  /** The CIDR prefixes in the rules with their local identities, for the datapath's ipcache. */
+  cidrIdentities: { list(): CidrIdentity[]; onChange(listener: () => void): () => void };
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function policySeams(config: AgentConfig, options: PolicySeamsOptio
   return {
     seams: { policyRepository: repository, policyResolver: () => resolver },
     localIdentities: () => node.localIdentities(),
+    cidrIdentities: { list: () => node.cidrIdentities(), onChange: (listener) => node.onCidrIdentitiesChange(listener) },
     close: async () => node.close(),
   };
 }

@@ -25,6 +25,19 @@ export interface IdentitySource {
 
 export type InvalidateListener = (endpointIds: readonly number[], reason: string) => void;
 
+/** A prefix named by a CIDR rule and the node-local identity the engine gave it; the ipcache must map it. */
+export interface CidrIdentity {
+  prefix: string;
+  identity: number;
+}
+
+/** `cidr:10.0.0.0/8`, or `cidr:2001-db8--/32` for IPv6 (':' separates the label source). */
+function cidrPrefixOf(labels: readonly Label[]): string | undefined {
+  const cidr = labels.find((l) => l.source === 'cidr');
+  if (!cidr) return undefined;
+  return cidr.key.includes('.') ? cidr.key : cidr.key.replaceAll('-', ':');
+}
+
 export class NodePolicy {
   readonly repository = new Repository();
   /** Shared by every engine built, so a CIDR keeps its local identity across a mode change. */
@@ -32,10 +45,13 @@ export class NodePolicy {
   private readonly identities = new Map<number, readonly Label[]>();
   private readonly endpointLabels = new Map<number, string>();
   private readonly listeners = new Set<InvalidateListener>();
+  private readonly cidrListeners = new Set<() => void>();
+  private cidrKey = '';
   private engineMode: EnforcementMode;
   private current: PolicyEngine;
   private pending: { added: Map<number, readonly Label[]>; removed: Set<number> } | undefined;
   private readonly unsubscribe: (() => void) | undefined;
+  private readonly unsubscribeRepository: () => void;
   /**
    * Resolves when the selector cache holds the identities that existed at start-up. Computing before that
    * would leave out peers that are allowed, and a restarted agent would write that narrower policy.
@@ -46,6 +62,7 @@ export class NodePolicy {
     this.engineMode = mode;
     this.current = this.build(mode);
     this.synced = source?.synced ?? Promise.resolve();
+    this.unsubscribeRepository = this.repository.onChange(() => this.refreshCidrIdentities());
     if (source) {
       this.unsubscribe = source.onChange((c) => this.queue(c.kind, c.value));
       for (const i of source.list()) this.queue('upsert', i);
@@ -100,6 +117,22 @@ export class NodePolicy {
     return out;
   }
 
+  /** The CIDR prefixes the rules in force name, with their local identities. */
+  cidrIdentities(): CidrIdentity[] {
+    const out: CidrIdentity[] = [];
+    for (const { id, labels } of this.current.selectorCache.allIdentities()) {
+      const prefix = isLocalIdentity(id) ? cidrPrefixOf(labels) : undefined;
+      if (prefix) out.push({ prefix, identity: id });
+    }
+    return out.sort((a, b) => a.prefix.localeCompare(b.prefix));
+  }
+
+  /** Called when {@link cidrIdentities} changed (after a policy change). */
+  onCidrIdentitiesChange(listener: () => void): () => void {
+    this.cidrListeners.add(listener);
+    return () => this.cidrListeners.delete(listener);
+  }
+
   onInvalidate(listener: InvalidateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -107,6 +140,18 @@ export class NodePolicy {
 
   close(): void {
     this.unsubscribe?.();
+    this.unsubscribeRepository();
+  }
+
+  private refreshCidrIdentities(): void {
+    // The engine allocates and releases CIDR identities when it catches up with the repository; the
+    // endpoints' changes this reports are not lost: every endpoint is regenerated on a policy change.
+    this.current.takeChanges();
+    const now = this.cidrIdentities();
+    const key = JSON.stringify(now);
+    if (key === this.cidrKey) return;
+    this.cidrKey = key;
+    for (const l of this.cidrListeners) l();
   }
 
   private build(mode: EnforcementMode): PolicyEngine {
