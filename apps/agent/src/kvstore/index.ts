@@ -19,6 +19,8 @@ export interface KvstoreSeamsOptions {
   /** Node-local identities held elsewhere (the policy engine's CIDR identities), for GET /v1/identity. */
   localIdentities?: () => AllocatedIdentity[];
   leaseTtlSeconds?: number;
+  /** How long this node's entries from a previous run wait for their endpoint before they are deleted. */
+  strayGraceMs?: number;
 }
 
 export interface KvstorePart {
@@ -87,15 +89,17 @@ export async function kvstoreSeams(config: AgentConfig, options: KvstoreSeamsOpt
   };
 
   const cluster: ClusterState = { nodeName: config.nodeName, ipcache, nodes, identities };
+  const publisher = new KvstoreIpcachePublisher(ipcacheSync, ipcache, config.nodeName, nodeIP, options.strayGraceMs);
   return {
     seams: {
       identity: new KvstoreIdentityAllocator({ allocator, cache, identities, ...(options.localIdentities ? { localIdentities: options.localIdentities } : {}) }),
-      ipcache: new KvstoreIpcachePublisher(ipcacheSync, ipcache, config.nodeName, nodeIP),
+      ipcache: publisher,
       nodes: () => nodes.list().filter((n) => !n.local).map(nodeElement),
       kvstoreStatus,
     },
     cluster,
     async close() {
+      publisher.close();
       identities.close();
       ipcache.close();
       allocator.close();

@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiError, ClusterNodesResponse, Endpoint, Policy, PolicyExplainResponse, StatusResponse } from '@cilium-ts/agent-api';
-import { Kvstore, VALUE_PREFIX } from '@cilium-ts/identity';
+import { IPCacheSync, Kvstore, VALUE_PREFIX } from '@cilium-ts/identity';
 import { EtcdServer } from '../../../../libs/identity/src/testing/etcd-server.js';
 import { buildConfig } from '../config.js';
 import { startAgent, type RunningAgent } from '../daemon.js';
 import type { PolicyMapEntry } from '../seams.js';
 import { unixRequest } from '../testing/unix-http.js';
+import { ClusterIpcache } from './cluster-state.js';
+import { KvstoreIpcachePublisher } from './kvstore-ipcache-publisher.js';
 import { wireSeams, type WiredSeams } from '../wiring.js';
 
 interface Node {
@@ -142,6 +144,32 @@ describe('two agents sharing etcd', () => {
     }
   });
 
+  it("removes a node's entries left from a previous run once the grace period has passed without their endpoint", async () => {
+    // node-c's earlier run published 10.0.3.9; its new run has no endpoint with that IP.
+    const earlier = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'node-c' });
+    const earlierSync = new IPCacheSync(earlier);
+    await earlierSync.upsert({ ip: '10.0.3.9', identity: 5, hostIP: '192.168.50.3' });
+    await earlierSync.close();
+    await earlier.close({ revokeLease: false });
+    await vi.waitFor(() => expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).toContain('10.0.3.9'));
+
+    const kv = new Kvstore({ endpoints: etcd.endpoint, nodeName: 'node-c' });
+    const sync = new IPCacheSync(kv);
+    const view = new ClusterIpcache(sync);
+    const publisher = new KvstoreIpcachePublisher(sync, view, 'node-c', '192.168.50.3', 0);
+    try {
+      await publisher.update({ prefix: '10.0.3.10/32', identity: 5, source: 'endpoint' });
+      await publisher.prune([]);
+      await vi.waitFor(() => expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).not.toContain('10.0.3.9'));
+      expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).toContain('10.0.3.10');
+    } finally {
+      publisher.close();
+      view.close();
+      await sync.close();
+      await kv.close();
+    }
+  });
+
   it('lists both nodes in GET /v1/cluster/nodes and in the cluster state', async () => {
     await vi.waitFor(async () => {
       const { body } = await unixRequest<ClusterNodesResponse>(a.socket, 'GET', '/v1/cluster/nodes');
@@ -234,6 +262,8 @@ describe('two agents sharing etcd', () => {
 
   it('restarts with its endpoints, identities and policy, and computes the same entries', async () => {
     const before = { identity: identityOf(a, 101), entries: ingress(a, 101) };
+    const withdrawnOnB: string[] = [];
+    const stopWatching = b.wired.cluster!.ipcache.onChange((c) => c.kind === 'delete' && withdrawnOnB.push(c.value.ip));
     await a.agent.stop();
     await a.wired.close();
     const restartedAt = new Date().toISOString();
@@ -244,6 +274,12 @@ describe('two agents sharing etcd', () => {
     const sinceRestart = a.agent.endpoints.get(101)!.log.filter((l) => l.timestamp >= restartedAt).map((l) => l.message);
     expect(sinceRestart.some((m) => m.startsWith('regenerated (restore)'))).toBe(true);
     expect(sinceRestart.filter((m) => m.includes('identities changed'))).toEqual([]);
+    // Node B never lost node A's endpoint while A restarted. etcd delivers events in order, so once B sees
+    // an endpoint A creates after the restart, it has seen anything A withdrew during it.
+    await createEndpoint(a, 104, '10.0.1.14', ['k8s:app=after-restart']);
+    await vi.waitFor(() => expect(b.wired.cluster!.ipcache.list().map((e) => e.ip)).toContain('10.0.1.14'));
+    stopWatching();
+    expect(withdrawnOnB).toEqual([]);
     const { body: policy } = await unixRequest<Policy>(a.socket, 'GET', '/v1/policy');
     expect(JSON.parse(policy.policy).map((d: { metadata: { name: string } }) => d.metadata.name).sort()).toEqual(['allow-client', 'deny-blocked']);
   });
