@@ -70,14 +70,6 @@ export class NodePolicy {
     }
   }
 
-  get engine(): PolicyEngine {
-    return this.current;
-  }
-
-  get mode(): EnforcementMode {
-    return this.engineMode;
-  }
-
   /** The engine for `mode`, rebuilt (with every identity) if the mode changed since the last call. */
   engineFor(mode: EnforcementMode): PolicyEngine {
     if (mode !== this.engineMode) {
