@@ -40,6 +40,19 @@ describe('the demo lab over VXLAN', () => {
     expect(await lab.reachable('5432/TCP')).toEqual(['demo/backend -> demo/db']);
   });
 
+  it('shows a policy drop in cilium monitor --type drop with the labels of both sides', async () => {
+    const monitor = lab.spawn('cilium', 'node-2', 'monitor', '--type', 'drop', '-v');
+    try {
+      await expect.poll(() => monitor.err(), { timeout: 10_000 }).toMatch(/Listening for events/);
+      expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+      await expect.poll(() => monitor.out(), { timeout: 10_000 }).toMatch(/xx drop \(Policy denied\) .*-> 10\.244\.2\.\d+:8080 tcp SYN/);
+      expect(monitor.out()).toMatch(/source demo\/client: .*k8s:app=client/);
+      expect(monitor.out()).toMatch(/destination demo\/backend: .*k8s:app=backend/);
+    } finally {
+      monitor.stop();
+    }
+  });
+
   it('lets a deny rule beat an allow, live, and lifts it again', async () => {
     const deny = file(
       'deny-client.yaml',

@@ -48,6 +48,16 @@ export class LabCli {
     return out.sort();
   }
 
+  /** A long-running command (cilium monitor): its output so far, and a way to stop it. */
+  spawn(...args: string[]): { out(): string; err(): string; stop(): void } {
+    const child = spawn(process.execPath, [LAB_BIN, ...args], { env: { ...process.env, CILIUM_LAB_NAME: this.name }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    return { out: () => out, err: () => err, stop: () => child.kill('SIGINT') };
+  }
+
   async connected(from: string, to: string, port: string): Promise<boolean> {
     const r = await this.run('probe', from, to, port);
     return r.code === 0;

@@ -21,7 +21,9 @@ import {
 } from './placeholders.js';
 import { DirectoryPodSource, endpointLabelsOf, type PodMetadataSource } from './pod-source.js';
 import { Reconciler } from './reconciler.js';
-import type { DatapathLoader, IdentityAllocator, IpcacheEntry, IpcachePublisher, MapInspector, PolicyRepository, PolicyResolver } from './seams.js';
+import { AGENT_VERSION } from './version.js';
+import type { AgentObserver } from './hubble/agent-observer.js';
+import type { ClusterLookups, DatapathEventSource, DatapathLoader, IdentityAllocator, IpcacheEntry, IpcachePublisher, MapInspector, PolicyRepository, PolicyResolver } from './seams.js';
 import { TableMapInspector } from './table-maps.js';
 
 /** The libraries' implementations; each one left out runs as a placeholder. */
@@ -36,6 +38,10 @@ export interface AgentSeams {
   /** Other nodes (from the kvstore); the local node is always listed. */
   nodes?: () => NodeElement[];
   kvstoreStatus?: () => Status;
+  /** The datapath's events; without them there are no flows (no Hubble, no monitor). */
+  datapathEvents?: DatapathEventSource;
+  /** Names of remote identities and addresses for flows. */
+  clusterLookups?: ClusterLookups;
 }
 
 export interface RunningAgent {
@@ -224,10 +230,36 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
       } satisfies Cell;
     })(),
     (() => {
+      let observer: AgentObserver | undefined;
+      return {
+        name: 'hubble',
+        provides: ['hubble'],
+        async start(ctx) {
+          const events = seams.datapathEvents;
+          if (!events) {
+            ctx.health.degraded('no datapath events: flows are not observed');
+            return { hubble: undefined };
+          }
+          const { AgentObserver, agentFlowLookups } = await import('./hubble/agent-observer.js');
+          observer = new AgentObserver({
+            nodeName: config.nodeName,
+            version: AGENT_VERSION,
+            lookups: agentFlowLookups(tables, seams.clusterLookups, config.clusterName),
+            events,
+          });
+          ctx.health.ok('observing datapath events');
+          return { hubble: observer };
+        },
+        async stop() {
+          observer?.close();
+        },
+      } satisfies Cell;
+    })(),
+    (() => {
       let server: FastifyInstance | undefined;
       return {
         name: 'api',
-        needs: ['endpoints', 'ipam', 'identity', 'policyRepository', 'metrics', 'ipcacheReconciler'],
+        needs: ['endpoints', 'ipam', 'identity', 'policyRepository', 'metrics', 'ipcacheReconciler', 'hubble'],
         async start(ctx) {
           const { createApiServer, listenUnix } = await import('./api/server.js');
           const endpoints = ctx.get<EndpointManager>('endpoints');
@@ -250,6 +282,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
                 ? { state: 'Warning', msg: `placeholder: kvstore client not wired (configured: ${config.kvstoreEndpoints.join(',')})` }
                 : { state: 'Disabled', msg: 'no kvstore-endpoints configured' }),
             hubble: () => ({ state: 'Disabled', msg: 'Hubble server not wired in this build' }),
+            observer: ctx.get<AgentObserver | undefined>('hubble'),
             onPolicyEnforcementChange: () => void endpoints.regenerateAll('policy enforcement mode changed'),
           });
           await mkdir(dirOf(config.socketPath), { recursive: true, mode: 0o755 });

@@ -2,6 +2,7 @@
 // library (libs/identity, libs/policy, libs/datapath-native + libs/bpf-programs) implements it, or an
 // adapter in the agent wraps the library's own API.
 import type { BPFMap, BPFMapProperties, PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
+import type { DatapathEvent } from '@cilium-ts/bpf-programs';
 import type { ReconcilerOperations } from './reconciler.js';
 
 /** What the regeneration pipeline knows about an endpoint when it calls a seam. */
@@ -132,4 +133,16 @@ export interface PolicyRepository {
 export interface MapInspector {
   list(): Promise<BPFMapProperties[]>;
   dump(name: string): Promise<BPFMap | undefined>;
+}
+
+/** libs/datapath-native: the datapath's events (trace, drop, policy verdict), decoded, in batches. */
+export interface DatapathEventSource {
+  subscribe(listener: (events: readonly DatapathEvent[]) => void): () => void;
+  stats(): { events: number; undecodable: number; lostInUserspace: number };
+}
+
+/** What the rest of the cluster looks like, synchronously, for naming the peers of flows (kvstore). */
+export interface ClusterLookups {
+  identityLabels(id: number): readonly string[] | undefined;
+  ipcache(ip: string): { identity: number; namespace?: string; podName?: string } | undefined;
 }

@@ -3,6 +3,7 @@
 // The kvstore's cluster state (identities, ipcache, nodes) feeds the policy engine and the datapath.
 import type { AgentConfig } from './config.js';
 import type { AgentSeams } from './daemon.js';
+import type { ClusterLookups } from './seams.js';
 import { kvstoreSeams, type ClusterState } from './kvstore/index.js';
 import { policySeams, type PolicyPart } from './policy/index.js';
 import { datapathSeams, type ClusterView } from './datapath/index.js';
@@ -31,7 +32,7 @@ export async function wireSeams(config: AgentConfig, options: WiringOptions = {}
   const view = datapathView(kvstore.cluster, policy.cidrIdentities);
   const parts = [kvstore, policy, ...(options.datapath === false ? [] : [await datapathSeams(config, view)])];
   return {
-    seams: Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams,
+    seams: { ...(Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams), ...(kvstore.cluster ? { clusterLookups: clusterLookups(kvstore.cluster) } : {}) },
     ...(kvstore.cluster ? { cluster: kvstore.cluster } : {}),
     view,
     async close() {
@@ -58,6 +59,27 @@ export function datapathView(cluster: ClusterState | undefined, cidr: PolicyPart
     onIpcacheChange: (listener) => {
       const stop = [cluster?.ipcache.onChange(() => listener()), cidr.onChange(listener)];
       return () => stop.forEach((s) => s?.());
+    },
+  };
+}
+
+/** Synchronous names for flows: identities and the ipcache indexed by IP, kept current with the cluster. */
+export function clusterLookups(cluster: ClusterState): ClusterLookups {
+  // Flows look these up per event: index once, drop the index on change.
+  let byIp: Map<string, { identity: number; namespace?: string; podName?: string }> | undefined;
+  let byId: Map<number, readonly string[]> | undefined;
+  cluster.ipcache.onChange(() => (byIp = undefined));
+  cluster.identities.onChange(() => (byId = undefined));
+  return {
+    identityLabels(id) {
+      byId ??= new Map(cluster.identities.list().map((i) => [i.id, i.labels]));
+      return byId.get(id);
+    },
+    ipcache(ip) {
+      byIp ??= new Map(
+        cluster.ipcache.list().map((e) => [e.ip, { identity: e.identity, ...(e.namespace ? { namespace: e.namespace } : {}), ...(e.podName ? { podName: e.podName } : {}) }]),
+      );
+      return byIp.get(ip);
     },
   };
 }

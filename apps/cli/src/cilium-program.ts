@@ -7,6 +7,7 @@ import { registerEndpoint } from './endpoint-command.js';
 import { registerIdentity } from './identity-command.js';
 import { registerBpf, registerMap } from './map-command.js';
 import { registerMetrics } from './metrics-command.js';
+import { registerMonitor } from './monitor-command.js';
 import { registerPolicy } from './policy-command.js';
 import { registerStatus } from './status-command.js';
 
@@ -26,6 +27,7 @@ export function buildCiliumProgram(io: CliIO): { program: Command; ctx: CommandC
   registerMetrics(program, ctx);
   registerMap(program, ctx);
   registerBpf(program, ctx);
+  registerMonitor(program, ctx);
   // Subcommands inherit exitOverride and output so that errors come back here, not through process.exit.
   const configure = (cmd: Command) => {
     for (const sub of cmd.commands) {

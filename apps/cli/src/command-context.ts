@@ -21,6 +21,11 @@ export class CommandContext {
     private readonly globals: () => GlobalOptions,
   ) {}
 
+  /** The -H option, for commands that reach the socket other than through the client (streams). */
+  globalsHost(): string | undefined {
+    return this.globals().host;
+  }
+
   client(): AgentClient {
     return new AgentClient(resolveSocketPath(this.globals().host, this.io.env));
   }

@@ -45,6 +45,9 @@ describe('the pod interface made by ADD', () => {
     const routes = await ipJson<Array<{ dst: string; gateway?: string }>>(pod(), ['route', 'show']);
     expect(routes).toEqual(expect.arrayContaining([expect.objectContaining({ dst: 'default', gateway: '10.244.1.1' })]));
 
+    // IPv4-only: the pod does not chatter over IPv6.
+    expect(execFileSync('ip', ['netns', 'exec', podNs, 'sysctl', '-n', 'net.ipv6.conf.eth0.disable_ipv6']).toString().trim()).toBe('1');
+
     // Give the node the gateway address and a route back, then ping across the new veth.
     await ip(node(), ['addr', 'add', '10.244.1.1/32', 'dev', made.hostIfName]);
     await ip(node(), ['route', 'add', '10.244.1.23/32', 'dev', made.hostIfName]);

@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { CniError, CniErrorCode } from './cni-error.js';
 import { ip, linkInfo, type NetnsRef } from '@cilium-ts/iproute';
+
+const execFileP = promisify(execFile);
 
 /** What ADD makes: a veth pair with one end in the pod, addressed and routed through the node. */
 export interface PodInterfaceSpec {
@@ -23,6 +27,10 @@ export interface PodInterface {
   hostMac: string;
   podIfindex: number;
   podMac: string;
+}
+
+async function sysctlIn(netnsPath: string, key: string, value: string): Promise<void> {
+  await execFileP('nsenter', [`--net=${netnsPath}`, 'sysctl', '-q', '-w', `${key}=${value}`]);
 }
 
 /** Host-side names as upstream forms them: `lxc` and a hash of the container, so retries find the same name. */
@@ -59,6 +67,9 @@ export async function createPodInterface(spec: PodInterfaceSpec): Promise<PodInt
     await ip(pod, ['link', 'set', spec.ifName, 'up']);
     await ip(pod, ['link', 'set', 'lo', 'up']);
     step = 'address the pod';
+    // An IPv4-only pod would otherwise announce itself over IPv6 (router and MLD solicitations), traffic
+    // no policy allows, and every announcement would show up as a drop.
+    if (!spec.addresses.some((a) => a.includes(':'))) await sysctlIn(spec.podNetns, `net.ipv6.conf.${spec.ifName}.disable_ipv6`, '1');
     for (const a of spec.addresses) await ip(pod, ['addr', 'add', a, 'dev', spec.ifName]);
     const host = (await linkInfo(spec.host, hostIfName))!;
     const podLink = (await linkInfo(pod, spec.ifName))!;

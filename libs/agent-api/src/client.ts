@@ -65,6 +65,49 @@ export function unixRequest(socketPath: string, method: string, path: string, bo
   });
 }
 
+/**
+ * A long-lived GET whose body is newline-delimited JSON (cilium monitor): each object goes to `onObject`
+ * as it arrives. Resolves when the agent ends the stream or `signal` aborts it.
+ */
+export function streamNdjson<T>(socketPath: string, path: string, onObject: (obj: T) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath, method: 'GET', path, ...(signal ? { signal } : {}) }, (res) => {
+      if ((res.statusCode ?? 0) >= 300) {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          const err = (() => {
+            try {
+              return JSON.parse(text) as Partial<ApiError>;
+            } catch {
+              return { message: text };
+            }
+          })();
+          reject(new AgentApiError(res.statusCode ?? 0, err.code ?? 'unknown', `GET ${path}: ${res.statusCode} ${err.message}`));
+        });
+        return;
+      }
+      let buffered = '';
+      res.on('data', (c: Buffer) => {
+        buffered += c.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.trim()) onObject(JSON.parse(line) as T);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (signal?.aborted) resolve();
+      else reject(new AgentUnreachableError(socketPath, err.code ?? err.message));
+    });
+    req.end();
+  });
+}
+
 /** A typed client of the agent's `/v1` API. */
 export class AgentClient {
   constructor(

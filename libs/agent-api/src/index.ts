@@ -1,2 +1,2 @@
 export type * from './types.js';
-export { AgentClient, AgentApiError, AgentUnreachableError, DEFAULT_AGENT_SOCKET, resolveSocketPath, unixRequest, type RawResponse } from './client.js';
+export { AgentClient, AgentApiError, AgentUnreachableError, DEFAULT_AGENT_SOCKET, resolveSocketPath, streamNdjson, unixRequest, type RawResponse } from './client.js';

@@ -2,6 +2,8 @@
 import { chmod, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { FlowSchema, toHubbleJsonString } from '@cilium-ts/proto';
+import type { AgentObserver } from '../hubble/agent-observer.js';
 import type { AgentConfig } from '../config.js';
 import { configToMap } from '../config.js';
 import { parseEndpointRef, type EndpointRecord } from '../endpoint.js';
@@ -40,6 +42,8 @@ export interface ApiContext {
   metrics?: AgentMetrics;
   kvstore: () => Status;
   hubble: () => Status;
+  /** Live flows for GET /v1/monitor; absent without a datapath. */
+  observer?: AgentObserver | undefined;
   /** Called after PATCH /v1/config changed the enforcement mode. */
   onPolicyEnforcementChange?: () => void;
 }
@@ -110,6 +114,20 @@ function identityOf(i: AllocatedIdentity): Identity {
 }
 
 /** Parses a policy import body: JSON (an object, an array or a List with items) or YAML (one or more documents). */
+const MONITOR_TYPES: Record<string, number> = { drop: 1, trace: 4, 'policy-verdict': 5 };
+
+/** `drop,trace` to the event types they name; undefined for all. */
+function monitorTypes(text: string | undefined): Set<number> | undefined {
+  if (!text) return undefined;
+  const out = new Set<number>();
+  for (const t of text.split(',')) {
+    const n = MONITOR_TYPES[t];
+    if (n === undefined) throw new ApiRequestError(400, 'invalid-request', `type: "${t}" is not one of ${Object.keys(MONITOR_TYPES).join(', ')}`);
+    out.add(n);
+  }
+  return out;
+}
+
 async function policyDocuments(body: unknown): Promise<unknown[]> {
   if (typeof body === 'string') {
     const { parseAllDocuments } = await import('yaml');
@@ -424,6 +442,20 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
   });
 
   app.get('/v1/cluster/nodes', async (): Promise<ClusterNodesResponse> => ({ self: `${ctx.config.clusterName}/${ctx.config.nodeName}`, nodes: ctx.nodes() }));
+  // Ours: the live datapath events as newline-delimited Hubble flow JSON (upstream serves a binary
+  // monitor socket); `cilium monitor` reads it.
+  app.get<{ Querystring: { type?: string } }>('/v1/monitor', async (req, reply) => {
+    const observer = ctx.observer;
+    if (!observer) throw new ApiRequestError(503, 'no-datapath', 'this agent observes no datapath events');
+    const wanted = monitorTypes(req.query.type);
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const off = observer.onFlow((flow) => {
+      if (wanted && !wanted.has(flow.eventType?.type ?? -1)) return;
+      reply.raw.write(`${toHubbleJsonString(FlowSchema, flow)}\n`);
+    });
+    req.raw.on('close', off);
+  });
   app.get('/v1/metrics/', async () => (ctx.metrics ? ctx.metrics.list() : []));
 
   return app;

@@ -50,8 +50,9 @@ export class ClusterSync {
     const tunnel = this.node.config.routingMode === 'vxlan';
     const next = new Map<string, string>();
     for (const e of this.cluster.ipcache()) {
-      if (!e.hostIP || e.hostIP === self) continue;
-      const value = { identity: e.identity, ...(tunnel ? { tunnelEndpoint: e.hostIP } : {}) };
+      // This node's endpoints are the endpoint datapath's to write; CIDR prefixes have no host.
+      if (e.hostIP && e.hostIP === self) continue;
+      const value = { identity: e.identity, ...(tunnel && e.hostIP ? { tunnelEndpoint: e.hostIP } : {}) };
       const fingerprint = JSON.stringify(value);
       next.set(e.prefix, fingerprint);
       if (this.written.get(e.prefix) !== fingerprint) this.node.upsertIpcache(e.prefix, value);

@@ -2,6 +2,7 @@ import type { AgentConfig } from '../config.js';
 import type { AgentSeams } from '../daemon.js';
 import { ClusterSync, type ClusterView } from './cluster-sync.js';
 import { EndpointDatapath } from './endpoint-datapath.js';
+import { DatapathEvents } from './events.js';
 import { NodeDatapath } from './node-datapath.js';
 
 export type { ClusterView, ClusterIpcacheEntry } from './cluster-sync.js';
@@ -14,9 +15,11 @@ export async function datapathSeams(config: AgentConfig, cluster?: ClusterView):
   const node = await NodeDatapath.start(config);
   const endpoints = new EndpointDatapath(node);
   const sync = cluster ? new ClusterSync(node, cluster, (err) => console.error(`cilium-agent: datapath: cluster sync: ${err.message}`)) : undefined;
+  const events = new DatapathEvents(node.map('cilium_events'));
   return {
-    seams: { datapath: endpoints },
+    seams: { datapath: endpoints, datapathEvents: events },
     async close() {
+      await events.close();
       sync?.close();
       endpoints.close();
       node.close();
