@@ -42,3 +42,4 @@ export { decodePacket, type DecodedPacket } from './parser/packet-decoder.js';
 export { HubbleMetrics, metricsHandlerNames, parseMetricsSpecs, type MetricsHandlerSpec } from './metrics/hubble-metrics.js';
 export { MetricsOptionError } from './metrics/context-options.js';
 export { LocalObserver, type LocalObserverOptions } from './observer/local-observer.js';
+export * from './server/index.js';

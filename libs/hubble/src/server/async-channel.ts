@@ -1,0 +1,70 @@
+/**
+ * A push-to-pull queue: producers push values (from callbacks, timers, other streams), one consumer
+ * iterates them. Used where a server stream is fed by events rather than by a loop.
+ */
+export class AsyncChannel<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private waiter: (() => void) | undefined;
+  private closed = false;
+  private failure: unknown;
+
+  push(item: T): void {
+    if (this.closed) return;
+    this.items.push(item);
+    this.wake();
+  }
+
+  /** Ends the iteration after the queued items; with an error, the consumer sees it thrown. */
+  close(error?: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = error;
+    this.wake();
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** Resolves when an item is queued, the channel closes, or `ms` elapses (whichever first). */
+  wait(ms?: number): Promise<void> {
+    if (this.items.length > 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms);
+      this.waiter = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** The next queued item, or undefined when none is queued right now. */
+  shift(): T | undefined {
+    return this.items.shift();
+  }
+
+  get done(): boolean {
+    return this.closed && this.items.length === 0;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const item = this.items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.closed) {
+        if (this.failure !== undefined) throw this.failure;
+        return;
+      }
+      await this.wait();
+    }
+  }
+}
