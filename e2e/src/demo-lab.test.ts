@@ -100,10 +100,12 @@ spec:
 
   it('explains a verdict, naming the rule that allowed it or the default deny', async () => {
     const allowed = await lab.ok('cilium', 'node-2', 'policy', 'explain', '--src', 'demo/frontend', '--dst', 'demo/backend', '--dport', '8080/TCP');
-    expect(allowed).toMatch(/backend/);
-    expect(allowed).toMatch(/ALLOWED/);
+    // frontend is on node-1, backend on node-2: the agent explains a flow from a pod it does not host.
+    expect(allowed).toMatch(/allowed by CiliumNetworkPolicy demo\/backend spec\.ingress\[0\]/);
+    expect(allowed).toMatch(/verdict: ALLOWED/);
     const denied = await lab.ok('cilium', 'node-2', 'policy', 'explain', '--src', 'demo/client', '--dst', 'demo/backend', '--dport', '8080/TCP');
-    expect(denied).toMatch(/default deny/);
+    expect(denied).toMatch(/no rule allowed it: default deny/);
+    expect(denied).toMatch(/verdict: DENIED/);
   });
 
   it('keeps an established connection and keeps enforcing while the agents are killed, and resumes on restart', async () => {

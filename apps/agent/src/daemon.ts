@@ -159,7 +159,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
       let podSource: DirectoryPodSource | undefined;
       return {
         name: 'endpoint-manager',
-        provides: ['endpoints'],
+        provides: ['endpoints', 'podLabels'],
         needs: ['ipam', 'identity', 'policyRepository', 'policyResolver', 'datapath', 'metrics', 'ipcacheReconciler'],
         async start(ctx) {
           const ipam = ctx.get<Ipam>('ipam');
@@ -198,7 +198,8 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
           });
           const restored = await manager.restore();
           ctx.health.ok(`restored ${restored} endpoint(s) from ${config.stateDir}`);
-          return { endpoints: manager };
+          const labelsOfPod = (ns: string, name: string) => (pods ? podLabels(pods, ns, name, config.clusterName) : undefined);
+          return { endpoints: manager, podLabels: labelsOfPod };
         },
         async stop() {
           unsubscribe?.();
@@ -237,7 +238,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
         async start(ctx) {
           const events = seams.datapathEvents;
           if (!events) {
-            ctx.health.degraded('no datapath events: flows are not observed');
+            ctx.health.ok('disabled: no datapath events to observe');
             return { hubble: undefined };
           }
           const { AgentObserver, agentFlowLookups } = await import('./hubble/agent-observer.js');
@@ -259,7 +260,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
       let server: FastifyInstance | undefined;
       return {
         name: 'api',
-        needs: ['endpoints', 'ipam', 'identity', 'policyRepository', 'metrics', 'ipcacheReconciler', 'hubble'],
+        needs: ['endpoints', 'podLabels', 'ipam', 'identity', 'policyRepository', 'metrics', 'ipcacheReconciler', 'hubble'],
         async start(ctx) {
           const { createApiServer, listenUnix } = await import('./api/server.js');
           const endpoints = ctx.get<EndpointManager>('endpoints');
@@ -283,6 +284,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
                 : { state: 'Disabled', msg: 'no kvstore-endpoints configured' }),
             hubble: () => ({ state: 'Disabled', msg: 'Hubble server not wired in this build' }),
             observer: ctx.get<AgentObserver | undefined>('hubble'),
+            podLabels: ctx.get<(ns: string, name: string) => string[] | undefined>('podLabels'),
             onPolicyEnforcementChange: () => void endpoints.regenerateAll('policy enforcement mode changed'),
           });
           await mkdir(dirOf(config.socketPath), { recursive: true, mode: 0o755 });

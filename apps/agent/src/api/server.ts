@@ -42,6 +42,8 @@ export interface ApiContext {
   metrics?: AgentMetrics;
   kvstore: () => Status;
   hubble: () => Status;
+  /** Labels of any pod of the cluster (its source of truth), for explaining flows to or from remote pods. */
+  podLabels?: (namespace: string, name: string) => string[] | undefined;
   /** Live flows for GET /v1/monitor; absent without a datapath. */
   observer?: AgentObserver | undefined;
   /** Called after PATCH /v1/config changed the enforcement mode. */
@@ -426,7 +428,12 @@ export async function createApiServer(ctx: ApiContext): Promise<FastifyInstance>
       const resolve = async (peer: PolicyExplainPeer): Promise<AllocatedIdentity | undefined> => {
         if (peer.identity !== undefined) return ctx.identity.get(peer.identity);
         if (peer.endpoint) {
-          const ep = findEndpoint(peer.endpoint);
+          const ref = parseEndpointRef(peer.endpoint);
+          const local = ctx.endpoints.find(ref);
+          // A pod on another node is not an endpoint here; its labels still say which rules select it.
+          const remote = !local && ref.kind === 'pod-name' ? ctx.podLabels?.(ref.namespace, ref.podName) : undefined;
+          if (remote) return { id: 0, labels: remote };
+          const ep = local ?? findEndpoint(peer.endpoint);
           return ep.identity !== undefined ? { id: ep.identity, labels: [...(ep.identityLabels ?? ep.labels)] } : undefined;
         }
         return undefined;
