@@ -15,7 +15,7 @@ export interface GrpcListenOptions {
   readonly routes: (router: ConnectRouter) => void;
   /** A unix socket path (plaintext, like upstream's hubble.sock); a stale file there is replaced. */
   readonly unixSocket?: string;
-  /** A TCP listener; port 0 picks a free port. */
+  /** A TCP listener; port 0 picks a free port; no host means every address (`:4244`). */
   readonly tcp?: { readonly host?: string; readonly port: number };
   /** TLS for the TCP listener; without it the TCP listener speaks h2c. */
   readonly tls?: ServerTlsOptions;
@@ -30,11 +30,12 @@ export interface GrpcListener {
   close(): Promise<void>;
 }
 
-function listen(server: http2.Http2Server, target: string | { host: string; port: number }): Promise<void> {
+function listen(server: http2.Http2Server | http2.Http2SecureServer, target: string | { host?: string | undefined; port: number }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = () => (server.off('error', reject), resolve());
     if (typeof target === 'string') server.listen(target, done);
+    else if (target.host === undefined) server.listen(target.port, done);
     else server.listen(target.port, target.host, done);
   });
 }
@@ -48,9 +49,9 @@ export async function listenGrpc(options: GrpcListenOptions): Promise<GrpcListen
     for (const [k, v] of headers) res.setHeader(k, v);
     adapter(req, res);
   };
-  const servers: http2.Http2Server[] = [];
+  const servers: (http2.Http2Server | http2.Http2SecureServer)[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
-  const track = (server: http2.Http2Server) => {
+  const track = <S extends http2.Http2Server | http2.Http2SecureServer>(server: S): S => {
     server.on('session', (s: http2.ServerHttp2Session) => {
       sessions.add(s);
       s.once('close', () => sessions.delete(s));
@@ -74,9 +75,9 @@ export async function listenGrpc(options: GrpcListenOptions): Promise<GrpcListen
             handler,
           )
         : http2.createServer(handler);
-      const host = options.tcp.host ?? '0.0.0.0';
-      await listen(track(server), { host, port: options.tcp.port });
-      tcp = { host, port: (server.address() as AddressInfo).port };
+      await listen(track(server), { host: options.tcp.host || undefined, port: options.tcp.port });
+      const bound = server.address() as AddressInfo;
+      tcp = { host: bound.address, port: bound.port };
     }
   } catch (err) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

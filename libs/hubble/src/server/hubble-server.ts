@@ -58,7 +58,9 @@ export async function startHubbleServer(options: HubbleServerOptions): Promise<H
       router.service(reflectionV1alpha.ServerReflection, reflect.v1alpha);
     },
   });
-  const tcpHost = listener.tcp && (listener.tcp.host === '0.0.0.0' || listener.tcp.host === '::' ? '127.0.0.1' : listener.tcp.host);
+  // A wildcard listener is announced by its loopback address; the agent passes real peers for the cluster.
+  const host = listener.tcp?.host ?? '';
+  const tcpHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const address = listener.tcp ? `${tcpHost}:${listener.tcp.port}` : `unix://${listener.unixSocket ?? ''}`;
   observerState.address = address;
   self?.set({ name: options.nodeName, address, tls: options.tls && listener.tcp ? { serverName: hubbleServerName(options.nodeName) } : undefined });
