@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatLabel, labelsFromK8sPod } from '@cilium-ts/policy';
+import { formatLabel, labelsFromK8sPod } from '@cilium-ts/labels';
 
 /** What the agent learns about a pod from its source of truth (Kubernetes, or the lab). */
 export interface PodMetadata {

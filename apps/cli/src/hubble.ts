@@ -1,2 +1,6 @@
-// Placeholder until the Hubble issue lands.
-console.log('Usage: hubble [command]\n\nNot implemented yet in this build of cilium-ts.');
+// Entry point of the `hubble` command.
+import { runHubble } from './hubble/hubble-program.js';
+
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+process.exitCode = await runHubble(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: abort.signal });

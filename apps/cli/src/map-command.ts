@@ -16,12 +16,15 @@ export function formatMapEntries(map: BPFMap): string {
 }
 
 /** The agent's policy map entry key, "Ingress: identity=1000 TCP/80", as upstream's `bpf policy get` columns. */
+/** Upstream's columns; the value is the verdict, then the entry's counters (`Allow packets=3 bytes=180`). */
 export function formatPolicyMap(map: BPFMap): string {
   const rows = map.cache.map((e) => {
     const m = /^(Ingress|Egress): identity=(\d+) (\S+)$/.exec(e.key);
-    return m ? [e.value, m[1]!, m[2]!, m[3]!] : [e.value, '', '', e.key];
+    const v = /^(.*?)(?: packets=(\d+) bytes=(\d+))?$/.exec(e.value)!;
+    const counters = [v[3] ?? '', v[2] ?? ''];
+    return m ? [v[1]!, m[1]!, m[2]!, m[3]!, ...counters] : [v[1]!, '', '', e.key, ...counters];
   });
-  return formatTable(['POLICY', 'DIRECTION', 'IDENTITY', 'PORT/PROTO'], rows);
+  return formatTable(['POLICY', 'DIRECTION', 'IDENTITY', 'PORT/PROTO', 'BYTES', 'PACKETS'], rows);
 }
 
 /** Longest-prefix match of an address against the ipcache entries' prefixes. */

@@ -1,30 +1,19 @@
-// Minimal label handling for identities. The policy library owns the full label model; identity
-// only needs upstream's canonical string, which is also the etcd key component and value.
+// Label sets of identities as strings, and upstream's canonical label string, which is both the etcd key
+// component and the value of an identity. The label model itself is @cilium-ts/labels'.
+import { LabelSource, labelArrayKey, parseLabel as parseSharedLabel, type Label } from '@cilium-ts/labels';
+
+export type { Label };
 
 /** Labels as `source:key=value` strings, e.g. `k8s:app=web`, `reserved:host`, `cidr:10.0.0.0/8`. */
 export type LabelSet = readonly string[];
 
-export interface Label {
-  source: string;
-  key: string;
-  value: string;
-}
-
-const DEFAULT_SOURCE = 'unspec';
-
 /** Sources whose identities are node-local: never written to etcd (upstream's local scope). */
 export const LOCAL_SCOPE_SOURCES: ReadonlySet<string> = new Set(['cidr', 'fqdn', 'cidrgroup']);
 
+/** A label of an identity, with the checks etcd keys need on top of the shared syntax. */
 export function parseLabel(text: string): Label {
-  const colon = text.indexOf(':');
-  const eq = text.indexOf('=');
-  // A colon after the `=` belongs to the value (`k8s:a=b:c`), not the source.
-  const hasSource = colon >= 0 && (eq < 0 || colon < eq);
-  const source = hasSource ? text.slice(0, colon) : DEFAULT_SOURCE;
-  const rest = hasSource ? text.slice(colon + 1) : text;
-  const restEq = rest.indexOf('=');
-  const key = restEq >= 0 ? rest.slice(0, restEq) : rest;
-  const value = restEq >= 0 ? rest.slice(restEq + 1) : '';
+  const label = parseSharedLabel(text, LabelSource.unspec);
+  const { source, key, value } = label;
   if (key === '') throw new Error(`label "${text}": empty key`);
   if (key.includes(';') || value.includes(';') || source.includes(';')) {
     throw new Error(`label "${text}": ';' is reserved as the label separator`);
@@ -32,11 +21,7 @@ export function parseLabel(text: string): Label {
   // A label string then never continues with '/' after a ';', so `value/<labels>/` prefixes of
   // different label sets cannot nest.
   if (source.includes('/')) throw new Error(`label "${text}": source "${source}" must not contain '/'`);
-  return { source: source === '' ? DEFAULT_SOURCE : source, key, value };
-}
-
-function compareLabels(a: Label, b: Label): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return label;
 }
 
 /**
@@ -65,10 +50,7 @@ function computeCanonical(labels: LabelSet): string {
     const label = parseLabel(text);
     byKey.set(label.key, label);
   }
-  return [...byKey.values()]
-    .sort(compareLabels)
-    .map((l) => `${l.source}:${l.key}=${l.value};`)
-    .join('');
+  return labelArrayKey([...byKey.values()]);
 }
 
 /** Inverse of `canonicalLabels`: `k8s:a=b;k8s:c=;` -> [`k8s:a=b`, `k8s:c=`]. */

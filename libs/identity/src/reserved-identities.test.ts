@@ -3,7 +3,7 @@ import { isLocalIdentity, isReservedIdentity, lookupReservedById, lookupReserved
 
 describe('reserved identities', () => {
   it('use upstream numbers', () => {
-    expect(ReservedIdentity).toMatchObject({ host: 1, world: 2, unmanaged: 3, health: 4, init: 5, remoteNode: 6, kubeApiServer: 7, ingress: 8 });
+    expect(ReservedIdentity).toMatchObject({ host: 1, world: 2, unmanaged: 3, health: 4, init: 5, remoteNode: 6, kubeApiserver: 7, ingress: 8 });
   });
 
   it('resolve by labels in any order and form', () => {

@@ -1,8 +1,8 @@
 // The offline `cilium policy validate` and `cilium policy explain` commands as library functions; the CLI
 // only parses flags and prints `output`.
 import { readFile } from 'node:fs/promises';
-import type { Label } from './labels.js';
-import { cidrLabel, labelsFromK8sPod, LabelSource, parseLabels } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { cidrLabel, labelsFromK8sPod, LabelSource, parseLabels } from '@cilium-ts/labels';
 import { parsePolicies } from './parse/documents.js';
 import { formatIssue } from './parse/issues.js';
 import { parsePrefix } from './cidr.js';

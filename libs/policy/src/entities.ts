@@ -1,7 +1,7 @@
 // Entities (fromEntities/toEntities) and the selectors they stand for (upstream api/entity.go).
 import type { Selector } from './selector.js';
 import { labelSelector, requirement, WildcardSelector } from './selector.js';
-import { PolicyClusterLabel } from './labels.js';
+import { PolicyClusterLabel } from '@cilium-ts/labels';
 
 export const Entities = [
   'all',

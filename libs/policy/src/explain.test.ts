@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explain, formatExplanation, labelsFromK8sPod, PolicyEngine } from './index.js';
+import { explain, formatExplanation, PolicyEngine } from './index.js';
+import { labelsFromK8sPod } from '@cilium-ts/labels';
 
 const policies = `
 apiVersion: cilium.io/v2

@@ -1,14 +1,14 @@
 // Explanations of verdicts: for a source, a destination and a port, what the source's egress policy and the
 // destination's ingress policy decide, and which rules decided it.
-import type { Label } from './labels.js';
-import { formatLabel, LabelSource, sortLabels } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { formatLabel, LabelSource, sortLabels } from '@cilium-ts/labels';
 import type { Direction, L7Rules, RuleOrigin } from './model.js';
 import { originString } from './model.js';
 import type { PolicyKey } from './map-state.js';
 import { formatPolicyKey, Proto, protocolName } from './map-state.js';
 import type { PolicyEngine } from './policy-engine.js';
 import type { NamedPort } from './selector-policy.js';
-import { reservedIdentityLabels } from './reserved-identities.js';
+import { reservedIdentityLabels } from '@cilium-ts/labels';
 
 /** One side of a flow: a workload's labels, or an identity the engine knows. */
 export type ExplainPeer =

@@ -1,37 +1,7 @@
 // Public API of @cilium-ts/policy.
-export type { Label, PodLabelOptions } from './labels.js';
-export {
-  LabelSource,
-  PodNamespaceLabel,
-  PodNamespaceMetaLabelsPrefix,
-  PolicyClusterLabel,
-  ServiceAccountLabel,
-  parseLabel,
-  parseLabels,
-  formatLabel,
-  sortLabels,
-  labelArrayKey,
-  cidrLabel,
-  parseLabelArrayKey,
-  labelsFromK8sPod,
-  isSecurityRelevant,
-  filterSecurityRelevant,
-} from './labels.js';
-export type { LocalIdentityAllocator, ReservedIdentityOptions } from './reserved-identities.js';
-export {
-  ReservedIdentity,
-  IdentityScope,
-  IdentityScopeMask,
-  MinimalAllocationIdentity,
-  MaxLocalIdentity,
-  reservedIdentityName,
-  reservedIdentityByName,
-  reservedIdentityLabels,
-  reservedIdentities,
-  isReservedIdentity,
-  isLocalIdentity,
-  InMemoryLocalIdentityAllocator,
-} from './reserved-identities.js';
+// Labels and reserved identities live in @cilium-ts/labels; this library owns what is built on them.
+export type { LocalIdentityAllocator } from './local-identities.js';
+export { InMemoryLocalIdentityAllocator } from './local-identities.js';
 export type { Selector, LabelSelector, CidrSelector, FqdnSelector, LabelRequirement, SelectorOperator } from './selector.js';
 export { selectorKey, selectorMatches, LabelIndex, WildcardSelector, matchLabelsSelector } from './selector.js';
 export type { Entity } from './entities.js';

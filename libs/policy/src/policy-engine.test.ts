@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Label, MapStateChanges } from './index.js';
-import { formatPolicyKey, labelsFromK8sPod, MapState, PolicyEngine } from './index.js';
+import type { MapStateChanges } from './index.js';
+import type { Label } from '@cilium-ts/labels';
+import { formatPolicyKey, MapState, PolicyEngine } from './index.js';
+import { labelsFromK8sPod } from '@cilium-ts/labels';
 
 const policy = `
 apiVersion: cilium.io/v2

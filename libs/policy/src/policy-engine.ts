@@ -1,14 +1,14 @@
 // The policy engine an agent holds: repository, selector cache, CIDR identities, and one policy per endpoint,
 // with the map state changes each identity or policy update causes.
-import type { Label } from './labels.js';
-import { cidrLabel, labelArrayKey, LabelSource, PodNamespaceLabel } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { cidrLabel, labelArrayKey, LabelSource, PodNamespaceLabel } from '@cilium-ts/labels';
 import type { Direction, L7Parser, PolicyRule } from './model.js';
 import type { IdentityUpdate } from './selector-cache.js';
 import { SelectorCache } from './selector-cache.js';
 import { LabelIndex, selectorMatches } from './selector.js';
 import { parsePrefix } from './cidr.js';
-import type { LocalIdentityAllocator } from './reserved-identities.js';
-import { InMemoryLocalIdentityAllocator, reservedIdentities } from './reserved-identities.js';
+import { reservedIdentities } from '@cilium-ts/labels';
+import { InMemoryLocalIdentityAllocator, type LocalIdentityAllocator } from './local-identities.js';
 import { Repository } from './repository.js';
 import type { EnforcementMode, Enforcement, MapStateSnapshot, NamedPort, ResolveOptions } from './selector-policy.js';
 import type { L7PortPolicy } from './l7-policy.js';

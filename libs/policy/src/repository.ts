@@ -5,7 +5,7 @@ import type { ParseOptions, ParseResult } from './parse/documents.js';
 import { parsePolicies } from './parse/documents.js';
 import type { LabelSelector } from './selector.js';
 import { selectorKey } from './selector.js';
-import { LabelSource, PodNamespaceLabel } from './labels.js';
+import { LabelSource, PodNamespaceLabel } from '@cilium-ts/labels';
 
 /** Rules sharing one subject selector, evaluated once per endpoint. */
 export interface SubjectGroup {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedSelector, SelectionChange, SelectorUser } from './index.js';
-import { entitySelectors, labelsFromK8sPod, parseLabels, SelectorCache } from './index.js';
+import { entitySelectors, SelectorCache } from './index.js';
+import { labelsFromK8sPod, parseLabels } from '@cilium-ts/labels';
 import { labelSelector, requirement } from './selector.js';
 
 class Recorder implements SelectorUser {

@@ -1,6 +1,6 @@
 // The selector cache: every selector in use, the identities it selects, kept up to date as identities come and go.
-import type { Label } from './labels.js';
-import { LabelSource, sortLabels } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { LabelSource, sortLabels } from '@cilium-ts/labels';
 import type { Selector, SelectorContext } from './selector.js';
 import { isWildcardSelector, LabelIndex, selectorKey, selectorMatches } from './selector.js';
 

@@ -1,7 +1,7 @@
 // The policy of one endpoint (one set of identity labels and named ports): the rules that select it, resolved
 // into filters over cached selectors, and its map state kept per identity so identity changes stay cheap.
-import type { Label } from './labels.js';
-import { LabelSource } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { LabelSource } from '@cilium-ts/labels';
 import type { AuthMode, Direction, L7Parser, L7Rules, PolicyRule, PortProtocol, RuleOrigin } from './model.js';
 import { SyntheticOrigins } from './model.js';
 import type { CachedSelector, SelectionChange, SelectorCache, SelectorUser } from './selector-cache.js';
@@ -12,7 +12,7 @@ import type { L4Key, RawEntry, Template } from './partition.js';
 import { computeTemplate, l4Number } from './partition.js';
 import type { L7PortPolicy } from './l7-policy.js';
 import { allowAllL7, concatL7, L7PolicyBuilder } from './l7-policy.js';
-import { ReservedIdentity } from './reserved-identities.js';
+import { ReservedIdentity } from '@cilium-ts/labels';
 
 export type EnforcementMode = 'default' | 'always' | 'never';
 

@@ -1,6 +1,6 @@
 // Peer and subject selectors in one canonical form, so equal selectors share one entry in the selector cache.
-import type { Label } from './labels.js';
-import { LabelSource, parseLabel } from './labels.js';
+import type { Label } from '@cilium-ts/labels';
+import { LabelSource, parseLabel } from '@cilium-ts/labels';
 import type { Prefix } from './cidr.js';
 import { parsePrefix, prefixContains } from './cidr.js';
 

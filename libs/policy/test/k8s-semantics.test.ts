@@ -1,6 +1,7 @@
 // Kubernetes NetworkPolicy semantics and CiliumNetworkPolicy namespace scoping, through the whole engine.
 import { describe, expect, it } from 'vitest';
-import { labelsFromK8sPod, PolicyEngine } from '../src/index.js';
+import { PolicyEngine } from '../src/index.js';
+import { labelsFromK8sPod } from '@cilium-ts/labels';
 
 // Namespaces x and y, pods a and b in each; x/a is the endpoint under test.
 const pods = {

@@ -1,6 +1,8 @@
 // Shared fixture of policy-semantics.md: endpoint foo (identity 100, labels foo, blue) and bar (200, bar, blue).
-import type { Label, MapStateView, NamedPort, Policy, PolicyEngineOptions } from '../src/index.js';
-import { formatPolicyKey, parseLabels, PolicyEngine, policyFromRuleSpec } from '../src/index.js';
+import type { MapStateView, NamedPort, Policy, PolicyEngineOptions } from '../src/index.js';
+import type { Label } from '@cilium-ts/labels';
+import { formatPolicyKey, PolicyEngine, policyFromRuleSpec } from '../src/index.js';
+import { parseLabels } from '@cilium-ts/labels';
 
 export const fooLabels: Label[] = parseLabels('k8s:foo k8s:blue');
 export const barLabels: Label[] = parseLabels('k8s:bar k8s:blue');

@@ -106,6 +106,11 @@ export class EndpointDatapath implements DatapathLoader {
     }
   }
 
+  /** Endpoints with a loaded object, for inspection. */
+  ids(): number[] {
+    return [...this.endpoints.keys()].sort((a, b) => a - b);
+  }
+
   /** The endpoint's loaded object, for inspection (`cilium bpf policy get`). */
   object(endpointId: number): BpfObject | undefined {
     return this.endpoints.get(endpointId)?.object;

@@ -3,6 +3,7 @@ import type { AgentSeams } from '../daemon.js';
 import { ClusterSync, type ClusterView } from './cluster-sync.js';
 import { EndpointDatapath } from './endpoint-datapath.js';
 import { DatapathEvents } from './events.js';
+import { BpfMapInspector } from './map-inspector.js';
 import { NodeDatapath } from './node-datapath.js';
 
 export type { ClusterView, ClusterIpcacheEntry } from './cluster-sync.js';
@@ -17,7 +18,7 @@ export async function datapathSeams(config: AgentConfig, cluster?: ClusterView):
   const sync = cluster ? new ClusterSync(node, cluster, (err) => console.error(`cilium-agent: datapath: cluster sync: ${err.message}`)) : undefined;
   const events = new DatapathEvents(node.map('cilium_events'));
   return {
-    seams: { datapath: endpoints, datapathEvents: events },
+    seams: { datapath: endpoints, datapathEvents: events, maps: () => new BpfMapInspector(node, endpoints) },
     async close() {
       await events.close();
       sync?.close();

@@ -1,7 +1,7 @@
 import type { DatapathEvent as BpfEvent } from '@cilium-ts/bpf-programs';
 import { FlowBuilder, LocalObserver, type DatapathEvent, type FlowLookups } from '@cilium-ts/hubble';
 import type { Flow } from '@cilium-ts/proto';
-import { formatLabel, reservedIdentityLabels } from '@cilium-ts/policy';
+import { formatLabel, reservedIdentityLabels } from '@cilium-ts/labels';
 import type { AgentTables } from '../agent-tables.js';
 import type { ClusterLookups, DatapathEventSource } from '../seams.js';
 

@@ -2,7 +2,7 @@
 // identities (the cluster-wide ipcache), the node registrations and the identities. The datapath fills its
 // ipcache map and its routes to other nodes' pod CIDRs from here; the policy engine its selector cache.
 import type { IPCacheSync, IPIdentityPair, IdentityCache, NodeInfo, NodeRegistry, Identity } from '@cilium-ts/identity';
-import { parseLabel, LabelSource } from '@cilium-ts/policy';
+import { parseLabel, LabelSource } from '@cilium-ts/labels';
 import type { AllocatedIdentity } from '../seams.js';
 import { formatAgentLabel } from '../policy/security-labels.js';
 

@@ -2,7 +2,7 @@
 // identity in etcd, reference counted per node; reserved identities from the table; local identities
 // (CIDR) from the policy engine, which allocates them for the prefixes its rules name.
 import { reservedIdentities, type IdentityAllocator as LibIdentityAllocator, type IdentityCache, type LabelSet } from '@cilium-ts/identity';
-import { parseLabel, LabelSource } from '@cilium-ts/policy';
+import { parseLabel, LabelSource } from '@cilium-ts/labels';
 import type { AllocatedIdentity, IdentityAllocator } from '../seams.js';
 import { formatAgentLabel, securityLabels } from '../policy/security-labels.js';
 import { allocatedIdentityOf, type ClusterIdentities } from './cluster-state.js';

@@ -3,7 +3,8 @@
 // the field's path. The accepted documents are kept in the state dir, so that an agent restarting with its
 // endpoints restored enforces the same policy (the kvstore and Kubernetes are not the policy's home here).
 import type { PolicyExplainRequest, PolicyExplainResponse, PolicyValidationResult } from '@cilium-ts/agent-api';
-import { findL7Conflicts, formatIssue, LabelSource, parseLabel, parsePolicies, type DocumentResult, type Policy } from '@cilium-ts/policy';
+import { findL7Conflicts, formatIssue, parsePolicies, type DocumentResult, type Policy } from '@cilium-ts/policy';
+import { LabelSource, parseLabel } from '@cilium-ts/labels';
 import { PolicyValidationError, type AllocatedIdentity, type PolicyRepository } from '../seams.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state-file.js';
 import { explainWithEngine } from './explain.js';

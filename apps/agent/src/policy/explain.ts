@@ -2,7 +2,8 @@
 // when the node knows one), the verdict of the source's egress and the destination's ingress, and the rules
 // that decided each side.
 import type { PolicyExplainPeer, PolicyExplainRequest, PolicyExplainResponse } from '@cilium-ts/agent-api';
-import { explain, filterSecurityRelevant, formatExplanation, LabelSource, parseLabels, type ExplainPeer, type PolicyEngine, type SideExplanation } from '@cilium-ts/policy';
+import { explain, formatExplanation, type ExplainPeer, type PolicyEngine, type SideExplanation } from '@cilium-ts/policy';
+import { filterSecurityRelevant, LabelSource, parseLabels } from '@cilium-ts/labels';
 import { PolicyValidationError, type AllocatedIdentity } from '../seams.js';
 import { parseAgentLabels } from './security-labels.js';
 import { ruleLabels } from './rule-labels.js';

@@ -1,17 +1,8 @@
 // The node's policy engine (libs/policy) fed with every identity the node knows, and rebuilt when the agent's
 // enforcement mode changes (the engine takes the mode at construction). Identity changes from other nodes
 // update the selector cache incrementally; the endpoints whose map state moved are reported to listeners.
-import {
-  InMemoryLocalIdentityAllocator,
-  isLocalIdentity,
-  labelArrayKey,
-  PolicyEngine,
-  Repository,
-  type EndpointPolicy,
-  type EnforcementMode,
-  type IdentityUpdate,
-  type Label,
-} from '@cilium-ts/policy';
+import { InMemoryLocalIdentityAllocator, PolicyEngine, Repository, type EndpointPolicy, type EnforcementMode, type IdentityUpdate } from '@cilium-ts/policy';
+import { isLocalIdentity, labelArrayKey, type Label } from '@cilium-ts/labels';
 import type { AllocatedIdentity } from '../seams.js';
 import { formatAgentLabel, parseAgentLabels } from './security-labels.js';
 

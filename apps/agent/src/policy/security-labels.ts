@@ -1,6 +1,6 @@
 // The agent's label strings (`k8s:app=web`, `reserved:host`) and libs/policy's Label model, and the subset of
 // an endpoint's labels that makes up its security identity (upstream's default identity-relevant filter).
-import { filterSecurityRelevant, LabelSource, parseLabel, type Label } from '@cilium-ts/policy';
+import { filterSecurityRelevant, LabelSource, parseLabel, type Label } from '@cilium-ts/labels';
 
 export const INIT_LABEL: Label = { source: LabelSource.reserved, key: 'init', value: '' };
 

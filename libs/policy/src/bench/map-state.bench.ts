@@ -6,10 +6,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { IdentityUpdate } from '../selector-cache.js';
 import { SelectorCache } from '../selector-cache.js';
-import { labelsFromK8sPod } from '../labels.js';
+import { labelsFromK8sPod } from '@cilium-ts/labels';
 import { PolicyEngine } from '../policy-engine.js';
 import { parsePolicies } from '../parse/documents.js';
-import { reservedIdentities } from '../reserved-identities.js';
+import { reservedIdentities } from '@cilium-ts/labels';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

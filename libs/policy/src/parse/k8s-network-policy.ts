@@ -2,7 +2,7 @@
 import type { Direction, PolicyRule, PortProtocol, PortRule } from '../model.js';
 import type { LabelSelector, Selector } from '../selector.js';
 import { labelSelector, requirement, WildcardSelector } from '../selector.js';
-import { LabelSource, PodNamespaceLabel, PodNamespaceMetaLabelsPrefix } from '../labels.js';
+import { LabelSource, PodNamespaceLabel, PodNamespaceMetaLabelsPrefix } from '@cilium-ts/labels';
 import type { Issues, JsonObject } from './issues.js';
 import { asList, asObject, checkFields, join, quote } from './issues.js';
 import { parseLabelSelector } from './label-selector.js';

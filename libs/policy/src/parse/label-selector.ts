@@ -1,7 +1,7 @@
 // Kubernetes LabelSelector (matchLabels, matchExpressions) to our selector model, with validation.
 import type { LabelRequirement, LabelSelector, SelectorOperator } from '../selector.js';
 import { labelSelector, requirement } from '../selector.js';
-import { isKnownLabelSource } from '../labels.js';
+import { isKnownLabelSource } from '@cilium-ts/labels';
 import type { Issues } from './issues.js';
 import { asList, asObject, asString, asStringList, checkFields, join, quote } from './issues.js';
 

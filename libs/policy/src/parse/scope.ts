@@ -1,7 +1,7 @@
 // Namespace scoping of selectors, as upstream applies it when it turns a namespaced policy into rules.
 import type { LabelSelector } from '../selector.js';
 import { labelSelector, requirement } from '../selector.js';
-import { LabelSource, PodNamespaceLabel, PodNamespaceMetaLabelsPrefix } from '../labels.js';
+import { LabelSource, PodNamespaceLabel, PodNamespaceMetaLabelsPrefix } from '@cilium-ts/labels';
 
 /** How selectors of a document are scoped: by its namespace, cluster-wide, or not at all (raw rules in tests). */
 export type SelectorScope = { readonly type: 'namespace'; readonly namespace: string } | { readonly type: 'clusterwide' } | { readonly type: 'none' };

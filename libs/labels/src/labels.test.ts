@@ -9,8 +9,6 @@ import {
   parseLabelArrayKey,
 } from './labels.js';
 import {
-  InMemoryLocalIdentityAllocator,
-  isLocalIdentity,
   reservedIdentities,
   reservedIdentityLabels,
   ReservedIdentity,
@@ -78,12 +76,4 @@ describe('reserved identities', () => {
     expect(reservedIdentities({ dualStack: true }).map((i) => i.id)).toContain(10);
   });
 
-  it('allocates local identities in the local scope, stable per label set', () => {
-    const a = new InMemoryLocalIdentityAllocator();
-    const first = a.allocateLocalIdentity([parseLabel('cidr:10.0.0.0/8')]);
-    expect(first).toBe((1 << 24) | 1);
-    expect(isLocalIdentity(first)).toBe(true);
-    expect(a.allocateLocalIdentity([parseLabel('cidr:10.0.0.0/8')])).toBe(first);
-    expect(a.allocateLocalIdentity([parseLabel('cidr:10.0.0.0/16')])).toBe((1 << 24) | 2);
-  });
 });

@@ -14,6 +14,7 @@ export const ReservedIdentity = {
   ingress: 8,
   worldIPv4: 9,
   worldIPv6: 10,
+  encryptedOverlay: 11,
 } as const;
 
 /** Identity scope bits: the top 8 bits of the 32-bit identity. */
@@ -34,6 +35,7 @@ const reservedNames: Readonly<Record<number, string>> = {
   8: 'ingress',
   9: 'world-ipv4',
   10: 'world-ipv6',
+  11: 'encrypted-overlay',
 };
 
 export function reservedIdentityName(id: number): string | undefined {
@@ -72,38 +74,4 @@ export function isReservedIdentity(id: number): boolean {
 
 export function isLocalIdentity(id: number): boolean {
   return (id & IdentityScopeMask) >>> 0 === IdentityScope.local;
-}
-
-/** Allocates node-local identities (CIDR, FQDN) for label sets; see {@link InMemoryLocalIdentityAllocator}. */
-export interface LocalIdentityAllocator {
-  allocateLocalIdentity(labels: readonly Label[]): number;
-  releaseLocalIdentity?(id: number): void;
-}
-
-/** Hands out `1<<24 | n` for n = 1, 2, ... and returns the same identity for the same labels. */
-export class InMemoryLocalIdentityAllocator implements LocalIdentityAllocator {
-  private next = 1;
-  private readonly byKey = new Map<string, number>();
-  private readonly free: number[] = [];
-
-  allocateLocalIdentity(labels: readonly Label[]): number {
-    const key = labels
-      .map((l) => `${l.source}:${l.key}=${l.value};`)
-      .sort()
-      .join('');
-    const existing = this.byKey.get(key);
-    if (existing !== undefined) return existing;
-    const id = this.free.shift() ?? IdentityScope.local | this.next++;
-    if (id > MaxLocalIdentity) throw new Error('allocate local identity: local identity space exhausted');
-    this.byKey.set(key, id);
-    return id;
-  }
-
-  releaseLocalIdentity(id: number): void {
-    for (const [key, v] of this.byKey) {
-      if (v !== id) continue;
-      this.byKey.delete(key);
-      this.free.push(id);
-    }
-  }
 }
