@@ -110,6 +110,7 @@ spec:
 
   it('keeps an established connection and keeps enforcing while the agents are killed, and resumes on restart', async () => {
     const id = (await lab.ok('connection', 'open', 'demo/client', 'demo/frontend', '80')).trim();
+    expect(await lab.ok('connection', 'check', 'demo/client', id)).toMatch(/alive/);
     const state = JSON.parse(execFileSync('cat', [`/var/run/cilium-${lab.name}/state.json`]).toString()) as { nodes: Array<{ agentPid: number }> };
     for (const n of state.nodes) process.kill(n.agentPid, 'SIGKILL');
 
