@@ -53,4 +53,11 @@ spec:
     // c serves no UDP port; a does, and nothing selects a.
     expect(await lab.reachable('80/UDP')).toEqual(['x/a -> y/b', 'y/b -> x/a', 'y/c -> x/a']);
   });
+
+  it('follows a namespace label change, as namespaceSelectors do on Kubernetes', async () => {
+    await lab.ok('label', 'namespace', 'x', 'ns=elsewhere');
+    await expect.poll(() => lab.connected('x/a', 'y/b', '80/TCP'), { timeout: 10_000 }).toBe(false);
+    await lab.ok('label', 'namespace', 'x', 'ns=x');
+    await expect.poll(() => lab.connected('x/a', 'y/b', '80/TCP'), { timeout: 10_000 }).toBe(true);
+  });
 });
