@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The endpoint program, loaded once per endpoint (its constants and its own
- * cilium_policy map), attached to the host side of the endpoint's veth:
- *   cil_from_container  tc ingress = packets the pod sends (egress policy)
- *   cil_to_container    tc egress  = packets delivered into the pod (ingress policy)
- *   cil_lxc_policy      in cilium_call_policy[LXC_ID]: tail-called by another
- *                       endpoint's cil_from_container on this node; ingress
- *                       policy, then straight into the pod (bpf_redirect_peer)
+/* The endpoint programs, loaded once per node and attached to the host side of
+ * every endpoint's veth. Which endpoint a packet belongs to comes from
+ * cilium_lxc (by IP), its policy from cilium_policy_maps (by endpoint id):
+ *   cil_from_container  tc ingress = packets the pod sends (egress policy);
+ *                       the endpoint of the packet's source IP, which must be
+ *                       the one on this veth (else DROP_INVALID_SIP)
+ *   cil_to_container    tc egress  = packets delivered into the pod (ingress
+ *                       policy); the endpoint of the destination IP (none:
+ *                       DROP_EP_NOT_READY)
+ *   cil_lxc_policy      in cilium_call_policy[endpoint id]: tail-called by the
+ *                       sender's cil_from_container or the overlay on this
+ *                       node; ingress policy of the destination IP's endpoint,
+ *                       then straight into the pod (bpf_redirect_peer)
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -22,17 +28,9 @@
 #include "lib/conntrack.h"
 #include "lib/policy.h"
 
-/* Set per endpoint at load time. */
-const volatile __u16 LXC_ID = 0;
-const volatile __u32 SECLABEL = 0;
-const volatile __u32 LXC_IFINDEX = 0;
-/* Overlay: redirect traffic for nodes with a tunnel endpoint to this device. */
+/* Node-wide, set at load time. Overlay: redirect traffic for nodes with a tunnel endpoint to this device. */
 const volatile __u8 ENABLE_TUNNEL = 0;
 const volatile __u32 TUNNEL_IFINDEX = 0;
-/* MAC of the host-side veth: set, the program answers the pod's ARP requests
- * with it (the pod's gateway needs no address on the node); all zero, ARP
- * goes to the node's stack. */
-const volatile __u8 NODE_MAC[6] = {};
 /* Monitor aggregation: a trace per connection direction at most this often,
  * besides new connections and first-seen SYN/FIN/RST. */
 const volatile __u64 TRACE_INTERVAL_NS = 5000000000ULL;
@@ -77,22 +75,41 @@ struct arp_frame {
 	__be32 tpa;
 } __attribute__((packed));
 
-static __always_inline int node_mac_set(void)
+/* The endpoint a packet from this veth claims to come from: the owner of its
+ * source IP, if that endpoint is the one on this veth (a pod cannot borrow a
+ * neighbour's identity by spoofing its address). */
+static __always_inline struct endpoint_info *sender_endpoint(struct __sk_buff *skb, const __u32 *saddr,
+							     __u8 family)
 {
-	return NODE_MAC[0] | NODE_MAC[1] | NODE_MAC[2] | NODE_MAC[3] | NODE_MAC[4] | NODE_MAC[5];
+	struct endpoint_info *ep = endpoint_lookup(saddr, family);
+
+	return ep && ep->ifindex == skb->ifindex ? ep : NULL;
 }
 
-/* Answer an ARP request from the pod with the node's MAC, back out to the pod.
- * Anything else (replies, gratuitous ARP, IPv6 neighbour discovery) goes on. */
+static __always_inline int mac_set(const __u8 *mac)
+{
+	return mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5];
+}
+
+/* Answer an ARP request from the pod with the MAC of its host-side veth (the
+ * endpoint's node_mac), back out to the pod. Anything else (replies,
+ * gratuitous ARP, IPv6 neighbour discovery, an endpoint registered without a
+ * node MAC) goes to the node's stack. */
 static __always_inline int arp_respond(struct __sk_buff *skb)
 {
 	struct arp_frame a;
 
-	if (!node_mac_set() || bpf_skb_load_bytes(skb, 0, &a, sizeof(a)) < 0)
+	if (bpf_skb_load_bytes(skb, 0, &a, sizeof(a)) < 0)
 		return TC_ACT_OK;
 	if (a.eth_proto != bpf_htons(ETH_P_ARP) || a.htype != bpf_htons(1) ||
 	    a.ptype != bpf_htons(ETH_P_IP) || a.hlen != 6 || a.plen != 4 ||
 	    a.op != bpf_htons(1) || a.spa == a.tpa)
+		return TC_ACT_OK;
+
+	__u32 sender[4] = { a.spa };
+	struct endpoint_info *ep = sender_endpoint(skb, sender, FAMILY_IPV4);
+
+	if (!ep || !mac_set(ep->node_mac))
 		return TC_ACT_OK;
 
 	__be32 asked = a.tpa;
@@ -101,15 +118,11 @@ static __always_inline int arp_respond(struct __sk_buff *skb)
 	a.tpa = a.spa;
 	a.spa = asked;
 	a.op = bpf_htons(2);
-	a.eth_src[0] = a.sha[0] = NODE_MAC[0];
-	a.eth_src[1] = a.sha[1] = NODE_MAC[1];
-	a.eth_src[2] = a.sha[2] = NODE_MAC[2];
-	a.eth_src[3] = a.sha[3] = NODE_MAC[3];
-	a.eth_src[4] = a.sha[4] = NODE_MAC[4];
-	a.eth_src[5] = a.sha[5] = NODE_MAC[5];
+	__builtin_memcpy(a.eth_src, ep->node_mac, 6);
+	__builtin_memcpy(a.sha, ep->node_mac, 6);
 	if (bpf_skb_store_bytes(skb, 0, &a, sizeof(a), 0) < 0)
 		return TC_ACT_SHOT;
-	return bpf_redirect(LXC_IFINDEX, 0);
+	return bpf_redirect(ep->ifindex, 0);
 }
 
 /* Account a packet of a known connection (established, reply, related).
@@ -128,26 +141,27 @@ static __always_inline void known_connection(const struct pkt *p, struct ct_resu
 		*proxy_port = bpf_ntohs(ct->entry->proxy_port);
 }
 
-/* A new (or reopened) connection: this endpoint's policy decides. Returns 0
+/* A new (or reopened) connection: the endpoint's policy decides. Returns 0
  * to forward with *proxy_port set, or TC_ACT_SHOT after emitting the drop. */
 static __always_inline int new_connection(struct __sk_buff *skb, const struct pkt *p, __u8 scope,
-					  __u64 now, __u32 remote, __u16 *proxy_port)
+					  __u64 now, __u16 lxc_id, __u32 seclabel, __u32 remote,
+					  __u16 *proxy_port)
 {
 	__u8 egress = scope == CT_EGRESS;
 	__u8 dir = egress ? METRIC_DIR_EGRESS : METRIC_DIR_INGRESS;
-	__u32 src = egress ? SECLABEL : remote;
-	__u32 dst = egress ? remote : SECLABEL;
+	__u32 src = egress ? seclabel : remote;
+	__u32 dst = egress ? remote : seclabel;
 	struct policy_result pr;
 
-	policy_lookup(remote, egress, p->t.proto, p->policy_port, p->len, &pr);
-	send_policy_verdict(skb, LXC_ID, src, dst, remote, pr.verdict ? pr.verdict : pr.proxy_port,
+	policy_lookup(lxc_id, remote, egress, p->t.proto, p->policy_port, p->len, &pr);
+	send_policy_verdict(skb, lxc_id, src, dst, remote, pr.verdict ? pr.verdict : pr.proxy_port,
 			    p->policy_port, pr.proxy_port, p->t.proto, dir, pr.match_type,
 			    p->family == FAMILY_IPV6 ? VERDICT_F_IPV6 : 0);
 	if (pr.verdict < 0)
-		return send_drop(skb, -pr.verdict, dir, LXC_ID, src, dst, egress ? 0 : LXC_ID,
+		return send_drop(skb, -pr.verdict, dir, lxc_id, src, dst, egress ? 0 : lxc_id,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(p));
 	if (ct_create(p, scope, now, remote, pr.proxy_port) < 0)
-		return send_drop(skb, DROP_CT_CREATE_FAILED, dir, LXC_ID, src, dst, 0,
+		return send_drop(skb, DROP_CT_CREATE_FAILED, dir, lxc_id, src, dst, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(p));
 	*proxy_port = pr.proxy_port;
 	return 0;
@@ -181,9 +195,17 @@ int cil_from_container(struct __sk_buff *skb)
 	int ret = parse_packet(skb, &p);
 	if (ret == PARSE_PASS)
 		return arp_respond(skb);
+	/* Not yet known whose packet it is: the drop names no endpoint. */
 	if (ret < 0)
-		return send_drop(skb, -ret, METRIC_DIR_EGRESS, LXC_ID, SECLABEL, 0, 0,
+		return send_drop(skb, -ret, METRIC_DIR_EGRESS, 0, 0, 0, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+
+	struct endpoint_info *self = sender_endpoint(skb, p.t.saddr, p.family);
+	if (!self)
+		return send_drop(skb, DROP_INVALID_SIP, METRIC_DIR_EGRESS, 0, 0, 0, 0,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+	__u16 lxc_id = self->lxc_id;
+	__u32 seclabel = self->sec_identity;
 
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct endpoint_info *ep = endpoint_lookup(p.t.daddr, p.family);
@@ -198,7 +220,7 @@ int cil_from_container(struct __sk_buff *skb)
 			if (info)
 				remote = info->sec_identity;
 		}
-		ret = new_connection(skb, &p, CT_EGRESS, now, remote, &proxy_port);
+		ret = new_connection(skb, &p, CT_EGRESS, now, lxc_id, seclabel, remote, &proxy_port);
 		if (ret)
 			return ret;
 	} else {
@@ -208,19 +230,19 @@ int cil_from_container(struct __sk_buff *skb)
 
 	if (proxy_port) {
 		if (report)
-			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), LXC_ID, SECLABEL,
+			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), lxc_id, seclabel,
 				   remote, 0, pkt_flags(&p));
 		return to_proxy(skb, proxy_port);
 	}
 
 	if (ep) {
 		if (report)
-			send_trace(skb, TRACE_FROM_LXC, trace_reason(ct.state), LXC_ID, SECLABEL,
+			send_trace(skb, TRACE_FROM_LXC, trace_reason(ct.state), lxc_id, seclabel,
 				   remote, ep->lxc_id, pkt_flags(&p));
 		if (rewrite_macs(skb, ep) < 0)
-			return send_drop(skb, DROP_WRITE_ERROR, METRIC_DIR_EGRESS, LXC_ID, SECLABEL,
+			return send_drop(skb, DROP_WRITE_ERROR, METRIC_DIR_EGRESS, lxc_id, seclabel,
 					 remote, ep->lxc_id, DROP_FILE_LXC, __LINE__, pkt_flags(&p));
-		skb->mark = mark_from_identity(SECLABEL);
+		skb->mark = mark_from_identity(seclabel);
 		bpf_tail_call(skb, &cilium_call_policy, ep->lxc_id);
 		/* No policy program registered for it: through its veth, where
 		 * its cil_to_container applies the policy. */
@@ -232,15 +254,15 @@ int cil_from_container(struct __sk_buff *skb)
 			info = ipcache_lookup(p.t.daddr, p.family);
 		if (info && info->tunnel_endpoint && !(info->flags & IPCACHE_F_SKIP_TUNNEL)) {
 			if (report)
-				send_trace(skb, TRACE_TO_OVERLAY, trace_reason(ct.state), LXC_ID,
-					   SECLABEL, remote, 0, pkt_flags(&p));
-			skb->mark = mark_from_identity(SECLABEL);
+				send_trace(skb, TRACE_TO_OVERLAY, trace_reason(ct.state), lxc_id,
+					   seclabel, remote, 0, pkt_flags(&p));
+			skb->mark = mark_from_identity(seclabel);
 			return bpf_redirect(TUNNEL_IFINDEX, 0);
 		}
 	}
 
 	if (report)
-		send_trace(skb, TRACE_TO_STACK, trace_reason(ct.state), LXC_ID, SECLABEL, remote, 0,
+		send_trace(skb, TRACE_TO_STACK, trace_reason(ct.state), lxc_id, seclabel, remote, 0,
 			   pkt_flags(&p));
 	return TC_ACT_OK;
 }
@@ -255,24 +277,34 @@ static __always_inline int to_endpoint(struct __sk_buff *skb, int peer)
 	int report = 1;
 	__u16 proxy_port = 0;
 
+	/* ARP and neighbour discovery into the pod: not subject to policy (a tail
+	 * call only ever brings IP packets). */
 	int ret = parse_packet(skb, &p);
 	if (ret == PARSE_PASS)
-		return peer ? bpf_redirect_peer(LXC_IFINDEX, 0) : TC_ACT_OK;
+		return TC_ACT_OK;
 
 	/* The sender's identity: handed over in the mark by the program that
 	 * forwarded the packet here, or else (for new connections) the ipcache. */
 	__u32 remote = identity_from_mark(skb->mark);
 	skb->mark = 0;
 	if (ret < 0)
-		return send_drop(skb, -ret, METRIC_DIR_INGRESS, LXC_ID, remote, SECLABEL, LXC_ID,
+		return send_drop(skb, -ret, METRIC_DIR_INGRESS, 0, remote, 0, 0,
 				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+
+	struct endpoint_info *self = endpoint_lookup(p.t.daddr, p.family);
+	if (!self)
+		return send_drop(skb, DROP_EP_NOT_READY, METRIC_DIR_INGRESS, 0, remote, 0, 0,
+				 DROP_FILE_LXC, __LINE__, pkt_flags(&p));
+	__u16 lxc_id = self->lxc_id;
+	__u32 seclabel = self->sec_identity;
+	__u32 lxc_ifindex = self->ifindex;
 
 	__u64 now = bpf_ktime_get_coarse_ns();
 	ct_lookup(&p, CT_INGRESS, now, &ct);
 	if (is_new(ct.state)) {
 		if (!remote)
 			remote = identity_of(p.t.saddr, p.family);
-		ret = new_connection(skb, &p, CT_INGRESS, now, remote, &proxy_port);
+		ret = new_connection(skb, &p, CT_INGRESS, now, lxc_id, seclabel, remote, &proxy_port);
 		if (ret)
 			return ret;
 	} else {
@@ -284,17 +316,17 @@ static __always_inline int to_endpoint(struct __sk_buff *skb, int peer)
 
 	if (proxy_port) {
 		if (report)
-			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), LXC_ID, remote,
-				   SECLABEL, LXC_ID, pkt_flags(&p));
+			send_trace(skb, TRACE_TO_PROXY, trace_reason(ct.state), lxc_id, remote,
+				   seclabel, lxc_id, pkt_flags(&p));
 		/* Into the node's stack, where the proxy's TPROXY rule picks it
 		 * up by the mark. */
 		skb->mark = ((__u32)proxy_port << 16) | MARK_MAGIC_TO_PROXY;
-		return peer ? TC_ACT_OK : bpf_redirect(LXC_IFINDEX, BPF_F_INGRESS);
+		return peer ? TC_ACT_OK : bpf_redirect(lxc_ifindex, BPF_F_INGRESS);
 	}
 	if (report)
-		send_trace(skb, TRACE_TO_LXC, trace_reason(ct.state), LXC_ID, remote, SECLABEL,
-			   LXC_ID, pkt_flags(&p));
-	return peer ? bpf_redirect_peer(LXC_IFINDEX, 0) : TC_ACT_OK;
+		send_trace(skb, TRACE_TO_LXC, trace_reason(ct.state), lxc_id, remote, seclabel,
+			   lxc_id, pkt_flags(&p));
+	return peer ? bpf_redirect_peer(lxc_ifindex, 0) : TC_ACT_OK;
 }
 
 SEC("tc")

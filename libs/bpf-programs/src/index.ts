@@ -8,6 +8,12 @@ export * from './codecs/events.js';
 export { objectPath, type ObjectName } from './objects.js';
 export { portRangeToPrefixes, policyMapEntries, type PolicyRuleEntry, type PolicyMapEntry } from './policy-entries.js';
 export {
-  upsertIpcache, deleteIpcache, upsertEndpoint, deleteEndpoint, writePolicy, registerEndpointPolicy, unregisterEndpointPolicy,
-  type EndpointPolicyMaps,
+  upsertIpcache, deleteIpcache, upsertEndpoint, deleteEndpoint, registerEndpointPolicy, unregisterEndpointPolicy,
 } from './map-writers.js';
+export {
+  EndpointPrograms, type EndpointProgramSet, type EndpointRegistration, type NodeConstants,
+} from './endpoint-programs.js';
+export {
+  POLICY_MAP_SIZE, ENDPOINTS_MAX, createPolicyMap, replaceEndpointPolicy, deleteEndpointPolicy, endpointsWithPolicy,
+  type NodePolicyMaps,
+} from './endpoint-policy.js';

@@ -2,8 +2,6 @@
 import type { BpfMap, BpfProgram } from '@cilium-ts/datapath-native';
 import { type EndpointInfo, encodeEndpointInfo, encodeEndpointKey } from './codecs/endpoint.js';
 import { type IpcacheValue, encodeIpcacheKey, encodeIpcacheValue } from './codecs/ipcache.js';
-import { POLICY_PREFIX_SET, decodePolicyKey, encodePolicyEntry, encodePolicyKey, encodePolicyPrefixSet } from './codecs/policy.js';
-import { type PolicyRuleEntry, policyMapEntries } from './policy-entries.js';
 
 export function upsertIpcache(map: BpfMap, cidr: string, value: IpcacheValue): void {
   map.update(encodeIpcacheKey({ cidr }), encodeIpcacheValue(value));
@@ -19,34 +17,6 @@ export function upsertEndpoint(map: BpfMap, ip: string, info: EndpointInfo): voi
 
 export function deleteEndpoint(map: BpfMap, ip: string): boolean {
   return map.delete(encodeEndpointKey(ip));
-}
-
-/** The two per-endpoint policy maps of a loaded bpf_lxc object. */
-export interface EndpointPolicyMaps {
-  map(name: 'cilium_policy' | 'cilium_pol_lens'): BpfMap;
-}
-
-const ZERO = Buffer.alloc(4);
-
-/**
- * Replaces the content of an endpoint's policy map with the entries for `rules`. The set of prefix lengths is
- * widened before new entries appear and narrowed after stale ones are gone, so lookups never skip a live entry.
- */
-export function writePolicy(endpoint: EndpointPolicyMaps, rules: readonly PolicyRuleEntry[]): number {
-  const policy = endpoint.map('cilium_policy');
-  const lens = endpoint.map('cilium_pol_lens');
-  const entries = policyMapEntries(rules);
-  const keys = entries.map((e) => encodePolicyKey(e.key));
-  const wanted = new Set(keys.map((k) => k.toString('hex')));
-  const existing = [...policy.keys()];
-  const stale = existing.filter((k) => !wanted.has(k.toString('hex')));
-  const after = encodePolicyPrefixSet(entries.map((e) => e.key));
-  const during = encodePolicyPrefixSet([...entries.map((e) => e.key), ...existing.map(decodePolicyKey)]);
-  lens.update(ZERO, during.subarray(0, POLICY_PREFIX_SET.size));
-  if (keys.length > 0) policy.updateBatch(keys, entries.map((e) => encodePolicyEntry(e.key, e.entry)));
-  if (stale.length > 0) policy.deleteBatch(stale);
-  lens.update(ZERO, after);
-  return entries.length;
 }
 
 function u32(n: number): Buffer {

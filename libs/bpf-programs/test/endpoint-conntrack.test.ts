@@ -2,10 +2,9 @@
 // pass without a policy lookup; ICMP echo replies and ICMP errors are matched
 // to the connection they belong to.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BpfObject } from '@cilium-ts/datapath-native';
 import { CT_F_ESTABLISHED, CT_F_TX_CLOSING, decodeCtEntry, encodeCtKey } from '../src/codecs/conntrack.js';
-import { upsertIpcache, writePolicy } from '../src/map-writers.js';
-import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath } from '../src/testing/datapath-harness.js';
+import { upsertIpcache } from '../src/map-writers.js';
+import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath, type TestEndpoint } from '../src/testing/datapath-harness.js';
 import { IPPROTO, TCP_FLAGS, ipPacket, packet, tcp, udp } from '../src/testing/packet-builder.js';
 
 const POD = '10.0.0.1';
@@ -13,13 +12,13 @@ const PEER = '10.0.0.2';
 const { syn, ack, fin } = TCP_FLAGS;
 
 let dp: TestDatapath;
-let ep: BpfObject;
+let ep: TestEndpoint;
 const out = (data: Buffer) => dp.run(ep, 'cil_from_container', data).retval;
 const into = (data: Buffer) => dp.run(ep, 'cil_to_container', data).retval;
 
 beforeEach(() => {
   dp = new TestDatapath();
-  ep = dp.endpoint({ id: 12, identity: 1000 });
+  ep = dp.endpoint({ id: 12, identity: 1000, ips: [POD, 'fd00::1'] });
   upsertIpcache(dp.map('cilium_ipcache'), `${PEER}/32`, { identity: 2000 });
   upsertIpcache(dp.map('cilium_ipcache'), 'fd00::2', { identity: 2000 });
 });
@@ -29,7 +28,7 @@ afterEach(async () => {
 
 describe('conntrack', () => {
   it('lets replies of an accepted connection out even when egress denies everything', () => {
-    writePolicy(ep, [{ identity: 2000, direction: 'ingress', protocol: IPPROTO.tcp, port: 80 }]);
+    ep.writePolicy([{ identity: 2000, direction: 'ingress', protocol: IPPROTO.tcp, port: 80 }]);
     expect(into(tcp(PEER, POD, 50000, 80, syn))).toBe(TC_ACT_OK);
     expect(out(tcp(POD, PEER, 80, 50000, syn | ack))).toBe(TC_ACT_OK);   // reply
     expect(into(tcp(PEER, POD, 50000, 80, ack))).toBe(TC_ACT_OK);         // established
@@ -46,7 +45,7 @@ describe('conntrack', () => {
   });
 
   it('keeps SYN-only connections for 60 s, established ones for 6 h and closing ones for 10 s', () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
     const key = encodeCtKey({ saddr: POD, daddr: PEER, sport: 50002, dport: 80, protocol: IPPROTO.tcp, scope: 'egress' });
     const lifetime = () => {
       const ct = decodeCtEntry(dp.map('cilium_ct4_global').lookup(key) as Buffer);
@@ -66,10 +65,10 @@ describe('conntrack', () => {
   });
 
   it('re-checks policy when a closed connection is reopened with a new SYN', () => {
-    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 }]);
+    ep.writePolicy([{ identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 }]);
     expect(out(tcp(POD, PEER, 50003, 80, syn))).toBe(TC_ACT_OK);
     expect(out(tcp(POD, PEER, 50003, 80, TCP_FLAGS.rst))).toBe(TC_ACT_OK);
-    writePolicy(ep, []);
+    ep.writePolicy([]);
     // Stragglers of the closing connection still pass until it times out...
     expect(into(tcp(PEER, POD, 80, 50003, ack))).toBe(TC_ACT_OK);
     // ...but a new SYN on the same tuple is a new connection, and nothing allows it now.
@@ -77,7 +76,7 @@ describe('conntrack', () => {
   });
 
   it('matches ICMP echo replies to their request, and nothing else', () => {
-    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.icmp, port: 8 }]);
+    ep.writePolicy([{ identity: 2000, direction: 'egress', protocol: IPPROTO.icmp, port: 8 }]);
     expect(out(packet({ src: POD, dst: PEER, l4: { proto: 'icmp', type: 8, id: 77, seq: 1 } }))).toBe(TC_ACT_OK);
     expect(into(packet({ src: PEER, dst: POD, l4: { proto: 'icmp', type: 0, id: 77, seq: 1 } }))).toBe(TC_ACT_OK);
     expect(into(packet({ src: PEER, dst: POD, l4: { proto: 'icmp', type: 0, id: 78, seq: 1 } }))).toBe(TC_ACT_SHOT);
@@ -87,7 +86,7 @@ describe('conntrack', () => {
 
   it('lets an ICMP error about an allowed connection in as related', async () => {
     dp.watchEvents();
-    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
+    ep.writePolicy([{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
     const query = { src: POD, dst: PEER, l4: { proto: 'udp' as const, sport: 41000, dport: 53 } };
     expect(out(packet(query))).toBe(TC_ACT_OK);
     const unreachable = (inner: Buffer) =>
@@ -99,7 +98,7 @@ describe('conntrack', () => {
   });
 
   it('tracks IPv6 connections and ICMPv6 echo', () => {
-    writePolicy(ep, [
+    ep.writePolicy([
       { identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 },
       { identity: 2000, direction: 'egress', protocol: IPPROTO.icmpv6, port: 128 },
     ]);
@@ -116,7 +115,7 @@ describe('conntrack', () => {
   });
 
   it('walks IPv6 extension headers to find the ports', () => {
-    writePolicy(ep, [{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
+    ep.writePolicy([{ identity: 2000, direction: 'egress', protocol: IPPROTO.udp, port: 53 }]);
     const plain = udp('fd00::1', 'fd00::2', 41000, 53);
     // Insert an 8-byte hop-by-hop header (next header UDP) after the IPv6 header.
     const hop = Buffer.from([IPPROTO.udp, 0, 1, 4, 0, 0, 0, 0]);

@@ -1,22 +1,21 @@
 // Truncated and malformed packets are dropped with a reason, never passed,
 // even when the policy would allow everything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BpfObject } from '@cilium-ts/datapath-native';
 import { DropReason } from '../src/codecs/events.js';
-import { upsertIpcache, writePolicy } from '../src/map-writers.js';
-import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath } from '../src/testing/datapath-harness.js';
+import { upsertIpcache } from '../src/map-writers.js';
+import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath, type TestEndpoint } from '../src/testing/datapath-harness.js';
 import { TCP_FLAGS, packet, tcp, udp } from '../src/testing/packet-builder.js';
 
 const POD = '10.0.0.1';
 const PEER = '10.0.0.2';
 let dp: TestDatapath;
-let ep: BpfObject;
+let ep: TestEndpoint;
 
 beforeAll(() => {
   dp = new TestDatapath();
-  ep = dp.endpoint({ id: 13, identity: 1000 });
+  ep = dp.endpoint({ id: 13, identity: 1000, ips: [POD, 'fd00::1'] });
   upsertIpcache(dp.map('cilium_ipcache'), `${PEER}/32`, { identity: 2000 });
-  writePolicy(ep, [{ identity: 0, direction: 'egress' }, { identity: 0, direction: 'ingress' }]);
+  ep.writePolicy([{ identity: 0, direction: 'egress' }, { identity: 0, direction: 'ingress' }]);
 });
 afterAll(async () => {
   await dp.close();

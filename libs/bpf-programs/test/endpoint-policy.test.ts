@@ -1,11 +1,10 @@
 // The endpoint program under BPF_PROG_TEST_RUN: policy by identity, port,
 // port range and protocol; deny over allow; wildcard identity; L7 redirect.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BpfObject } from '@cilium-ts/datapath-native';
 import { DropReason } from '../src/codecs/events.js';
 import { type PolicyRuleEntry } from '../src/policy-entries.js';
-import { upsertIpcache, writePolicy } from '../src/map-writers.js';
-import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath } from '../src/testing/datapath-harness.js';
+import { upsertIpcache } from '../src/map-writers.js';
+import { TC_ACT_OK, TC_ACT_SHOT, TestDatapath, type TestEndpoint } from '../src/testing/datapath-harness.js';
 import { IPPROTO, TCP_FLAGS, packet, tcp, udp } from '../src/testing/packet-builder.js';
 
 const POD = '10.0.0.1';
@@ -14,16 +13,16 @@ const OTHER = '10.0.1.7';       // identity 3000 (a /24)
 const SYN = TCP_FLAGS.syn;
 
 let dp: TestDatapath;
-let ep: BpfObject;
+let ep: TestEndpoint;
 
 function policy(rules: PolicyRuleEntry[]): void {
-  writePolicy(ep, rules);
+  ep.writePolicy(rules);
 }
 const egress = (data: Buffer) => dp.run(ep, 'cil_from_container', data).retval;
 
 beforeEach(() => {
   dp = new TestDatapath();
-  ep = dp.endpoint({ id: 11, identity: 1000 });
+  ep = dp.endpoint({ id: 11, identity: 1000, ips: [POD] });
   upsertIpcache(dp.map('cilium_ipcache'), `${PEER}/32`, { identity: 2000 });
   upsertIpcache(dp.map('cilium_ipcache'), '10.0.1.0/24', { identity: 3000 });
   upsertIpcache(dp.map('cilium_ipcache'), 'fd00::2', { identity: 2000 });

@@ -1,23 +1,22 @@
 // Events in the ring buffer (drop, policy verdict, aggregated traces) and the
 // forwarding decisions: local endpoint, tunnel, stack.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BpfObject } from '@cilium-ts/datapath-native';
 import { DropReason, type DropEvent, type PolicyVerdictEvent, type TraceEvent } from '../src/codecs/events.js';
-import { upsertEndpoint, upsertIpcache, writePolicy } from '../src/map-writers.js';
-import { TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TestDatapath } from '../src/testing/datapath-harness.js';
+import { upsertEndpoint, upsertIpcache } from '../src/map-writers.js';
+import { TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TestDatapath, type TestEndpoint } from '../src/testing/datapath-harness.js';
 import { TCP_FLAGS, tcp } from '../src/testing/packet-builder.js';
 
 const POD = '10.0.0.1';
 const PEER = '10.0.0.2';
 const { syn, ack, fin } = TCP_FLAGS;
 let dp: TestDatapath;
-let ep: BpfObject;
+let ep: TestEndpoint;
 
 const identityMark = (id: number) => (((id & 0xffff) << 16) | 0x0f00 | ((id >> 16) & 0xff)) >>> 0;
 
 beforeEach(() => {
   dp = new TestDatapath();
-  ep = dp.endpoint({ id: 21, identity: 1000, tunnelIfindex: 77 });
+  ep = dp.endpoint({ id: 21, identity: 1000, ips: [POD], tunnelIfindex: 77 });
   upsertIpcache(dp.map('cilium_ipcache'), `${PEER}/32`, { identity: 2000 });
   upsertIpcache(dp.map('cilium_ipcache'), '10.0.5.0/24', { identity: 4000, tunnelEndpoint: '192.168.1.2' });
   dp.watchEvents();
@@ -45,7 +44,7 @@ describe('events', () => {
   it('counts events the full ring buffer could not take in the metrics map', () => {
     const ring = new TestDatapath();
     try {
-      const quiet = ring.endpoint({ id: 23, identity: 1000 });
+      const quiet = ring.endpoint({ id: 23, identity: 1000, ips: [POD] });
       // Nobody reads this ring: 20 000 denied packets make 40 000 events, far more than 1 MiB holds.
       quiet.program('cil_from_container').testRun({ data: tcp(POD, PEER, 40000, 80, syn), repeat: 20_000 });
       expect(ring.metric(DropReason.policyDenied, 'egress').count).toBe(20_000n);
@@ -64,7 +63,7 @@ describe('events', () => {
   });
 
   it('aggregates traces per connection: new, first FIN, not every packet', async () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
     dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, syn));
     for (let i = 0; i < 20; i++) dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, ack));
     dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, fin | ack));
@@ -79,12 +78,12 @@ describe('events', () => {
 
 describe('forwarding', () => {
   it('delivers to a local endpoint through its own ingress policy (tail call into cil_lxc_policy)', () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
-    const peer = dp.endpoint({ id: 22, identity: 2000 });
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
+    const peer = dp.endpoint({ id: 22, identity: 2000, ips: [PEER] });
     upsertEndpoint(dp.map('cilium_lxc'), PEER, {
       ifindex: 42, endpointId: 22, mac: '0a:00:00:00:00:22', nodeMac: '0a:00:00:00:00:01', identity: 2000,
     });
-    writePolicy(peer, [{ identity: 1000, direction: 'ingress', protocol: 6, port: 80 }]);
+    peer.writePolicy([{ identity: 1000, direction: 'ingress', protocol: 6, port: 80 }]);
     // Allowed by the peer: redirected straight into the peer pod.
     expect(dp.run(ep, 'cil_from_container', tcp(POD, PEER, 40000, 80, syn)).retval).toBe(TC_ACT_REDIRECT);
     // Denied by the peer's ingress policy, although the sender's egress allows it.
@@ -93,7 +92,7 @@ describe('forwarding', () => {
   });
 
   it('redirects to a local endpoint with its MACs and the source identity in the mark', () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
     upsertEndpoint(dp.map('cilium_lxc'), PEER, {
       ifindex: 42, endpointId: 22, mac: '0a:00:00:00:00:22', nodeMac: '0a:00:00:00:00:01', identity: 2000,
     });
@@ -103,21 +102,21 @@ describe('forwarding', () => {
     expect(r.data.subarray(0, 12).toString('hex')).toBe('0a00000000220a0000000001');
 
     // The peer's own program takes the identity from the mark.
-    const peer = dp.endpoint({ id: 22, identity: 2000, noTailCall: true });
-    writePolicy(peer, [{ identity: 1000, direction: 'ingress' }]);
+    const peer = dp.endpoint({ id: 22, identity: 2000, ips: [PEER], noTailCall: true });
+    peer.writePolicy([{ identity: 1000, direction: 'ingress' }]);
     expect(dp.run(peer, 'cil_to_container', r.data, r.mark).retval).toBe(TC_ACT_OK);
     expect(dp.run(peer, 'cil_to_container', tcp(POD, PEER, 40001, 80, syn), identityMark(1001)).retval).toBe(TC_ACT_SHOT);
   });
 
   it('sends traffic for pods behind another node to the tunnel device', () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
     const r = dp.run(ep, 'cil_from_container', tcp(POD, '10.0.5.9', 40000, 80, syn));
     expect(r.retval).toBe(TC_ACT_REDIRECT);
     expect(r.mark).toBe(identityMark(1000));
   });
 
   it('answers ARP requests from the pod with the node MAC and passes other ARP on', () => {
-    const arp = dp.endpoint({ id: 24, identity: 1000, nodeMac: '0a:00:00:00:00:01', ifindex: 9 });
+    const arp = dp.endpoint({ id: 24, identity: 1000, ips: ['10.0.0.10'], nodeMac: '0a:00:00:00:00:01' });
     const request = Buffer.from(
       'ffffffffffff' + '02000000000a' + '0806' + '0001' + '0800' + '06' + '04' + '0001' +
       '02000000000a' + '0a00000a' + '000000000000' + 'a9fe0101', 'hex');
@@ -129,11 +128,13 @@ describe('forwarding', () => {
     const reply = Buffer.from(request);
     reply.writeUInt16BE(2, 20);
     expect(dp.run(arp, 'cil_from_container', reply).retval).toBe(TC_ACT_OK);
-    expect(dp.run(ep, 'cil_from_container', request).retval).toBe(TC_ACT_OK); // no NODE_MAC: to the stack
+    // The same endpoint registered without a node MAC: to the stack.
+    dp.endpoint({ id: 24, identity: 1000, ips: ['10.0.0.10'] });
+    expect(dp.run(arp, 'cil_from_container', request).retval).toBe(TC_ACT_OK);
   });
 
   it('hands everything else to the stack', () => {
-    writePolicy(ep, [{ identity: 0, direction: 'egress' }]);
+    ep.writePolicy([{ identity: 0, direction: 'egress' }]);
     expect(dp.run(ep, 'cil_from_container', tcp(POD, '192.0.2.1', 40000, 80, syn)).retval).toBe(TC_ACT_OK);
   });
 });

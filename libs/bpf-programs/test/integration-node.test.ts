@@ -2,7 +2,7 @@
 // TCP, UDP and ICMP, allowed and denied by identity-based policy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TcLink } from '@cilium-ts/datapath-native';
-import { upsertIpcache, writePolicy } from '../src/map-writers.js';
+import { upsertIpcache } from '../src/map-writers.js';
 import { TestDatapath } from '../src/testing/datapath-harness.js';
 import { IPPROTO } from '../src/testing/packet-builder.js';
 import { NetnsLab } from '../src/testing/netns-lab.js';
@@ -30,15 +30,15 @@ beforeAll(async () => {
     c = attachEndpoint(lab, dp, links, node, { role: 'c', ip: '10.210.0.12', id: 103, identity: 3000 });
     for (const p of [a, b, c]) upsertIpcache(dp.map('cilium_ipcache'), `${p.ip}/32`, { identity: p.identity });
     upsertIpcache(dp.map('cilium_ipcache'), `${NODE_IP}/32`, { identity: 1 });
-    for (const p of [a, c]) writePolicy(p.program, [{ identity: 0, direction: 'egress' }]);
+    for (const p of [a, c]) p.endpoint.writePolicy([{ identity: 0, direction: 'egress' }]);
     // b accepts TCP 8080, UDP 9090 and ping from a only; nothing from c. Its egress is closed.
-    writePolicy(b.program, [
+    b.endpoint.writePolicy([
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.udp, port: 9090 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.icmp, port: 8 },
       { identity: 1, direction: 'ingress', protocol: IPPROTO.icmp, port: 8 },
     ]);
-    writePolicy(a.program, [
+    a.endpoint.writePolicy([
       { identity: 0, direction: 'egress' },
       { identity: 0, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
     ]);

@@ -3,7 +3,7 @@
 // the ipcache). Each node has its own pin root, as two agents would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TcLink } from '@cilium-ts/datapath-native';
-import { upsertIpcache, writePolicy } from '../src/map-writers.js';
+import { upsertIpcache } from '../src/map-writers.js';
 import { TestDatapath } from '../src/testing/datapath-harness.js';
 import { IPPROTO } from '../src/testing/packet-builder.js';
 import { NetnsLab } from '../src/testing/netns-lab.js';
@@ -70,8 +70,8 @@ async function twoNodes(mode: 'vxlan' | 'native', ipcacheIdentityOfA: number): P
         lab.exec(n, ['ip', 'route', 'add', i === 0 ? '10.220.2.0/24' : '10.220.1.0/24', 'via', UNDERLAY[1 - i] as string]);
       }
     }
-    writePolicy(a.program, [{ identity: 0, direction: 'egress' }]);
-    writePolicy(b.program, [
+    a.endpoint.writePolicy([{ identity: 0, direction: 'egress' }]);
+    b.endpoint.writePolicy([
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.tcp, port: 8080 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.udp, port: 9090 },
       { identity: 1000, direction: 'ingress', protocol: IPPROTO.icmp, port: 8 },

@@ -49,7 +49,11 @@ struct ipcache_value {
 };
 
 /* ---------------------------------------------------------------- endpoints
- * cilium_lxc: hash from a local endpoint's IP to how to reach it.
+ * cilium_lxc: hash from a local endpoint's IP to the endpoint: how to reach
+ * it, and for the one endpoint program every endpoint shares, who it is (its
+ * id, identity and host-side veth); the program finds "its" endpoint by the
+ * packet's source IP on the way out of the pod and by the destination IP on
+ * the way in.
  */
 struct endpoint_key {
 	__u8  ip[16];
@@ -67,8 +71,8 @@ struct endpoint_info {
 };
 
 /* ---------------------------------------------------------------- policy
- * cilium_policy: one map per endpoint (each endpoint's object gets its own),
- * a hash keyed {identity, direction, protocol, dport, l4_prefix_len}, where
+ * cilium_policy_maps: hash of maps from an endpoint id to that endpoint's
+ * policy map, a hash keyed {identity, direction, protocol, dport, l4_prefix_len}, where
  * l4_prefix_len says how much of the L4 part the key matches:
  *    8      any protocol and port            (protocol 0, dport 0)
  *   16      this protocol, any port          (dport 0)
@@ -77,9 +81,10 @@ struct endpoint_info {
  *           port/mask prefixes.
  * For ICMP and ICMPv6 the "port" is the ICMP type (bpf_htons(type)).
  *
- * cilium_pol_lens: the set of l4_prefix_len values present in this endpoint's
- * map (bit n for length n), so a lookup probes only lengths that exist: the
- * cost depends on the shapes of the rules, not on the number of entries.
+ * cilium_pol_lens: array indexed by endpoint id, the set of l4_prefix_len
+ * values present in that endpoint's policy map (bit n for length n), so a
+ * lookup probes only lengths that exist: the cost depends on the shapes of the
+ * rules, not on the number of entries. All zero: no policy (deny all).
  *
  * Lookup order (bpf/lib/policy.h):
  *   1. the longest match for the peer's identity (probing the present
@@ -94,6 +99,9 @@ struct endpoint_info {
  * broader key must also deny (or drop) narrower allows of that identity, as
  * upstream's map state does; src/policy-entries.ts provides that resolution.
  */
+#define ENDPOINTS_MAX   65536   /* endpoint ids are 16 bit */
+#define POLICY_MAP_SIZE 16384   /* entries of an endpoint policy map (at least) */
+
 #define POLICY_L4_ANY      8
 #define POLICY_L4_PROTO    16
 #define POLICY_L4_EXACT    32
@@ -227,6 +235,7 @@ struct metrics_value {
 /* ---------------------------------------------------------------- drop reasons
  * Upstream's numbers (positive form of -DROP_*).
  */
+#define DROP_INVALID_SIP       132  /* source IP not of the endpoint on this veth */
 #define DROP_INVALID           134
 #define DROP_POLICY            133
 #define DROP_CT_UNKNOWN_PROTO  137
@@ -240,6 +249,7 @@ struct metrics_value {
 #define DROP_POLICY_DENY       181
 #define DROP_INVALID_VNI       183
 #define DROP_CT_CREATE_FAILED  155
+#define DROP_EP_NOT_READY      203  /* no endpoint registered for the destination IP */
 
 /* ---------------------------------------------------------------- events
  * cilium_events: a BPF ring buffer. Every event starts with notify_hdr.

@@ -5,19 +5,43 @@
 
 #include "common.h"
 
-struct {
+/* Keeps the full policy layouts in the BTF: the inner map template below
+ * only refers to them through pointers, which the compiler may emit as
+ * forward declarations, and libbpf needs the key and value sizes. */
+struct policy_layouts {
+	struct policy_key key;
+	struct policy_entry entry;
+	struct policy_prefix_set lengths;
+};
+struct policy_layouts *cilium_policy_layouts __attribute__((used));
+
+/* The shape of every endpoint's policy map (the inner maps of
+ * cilium_policy_maps); user space creates one per endpoint with this key,
+ * value and flags. Hash maps in a map-in-map may differ in max_entries, so a
+ * large policy gets a larger map. */
+struct policy_map_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct policy_key);
 	__type(value, struct policy_entry);
-	__uint(max_entries, 16384);
+	__uint(max_entries, POLICY_MAP_SIZE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} cilium_policy SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, __u32);             /* endpoint id */
+	__uint(max_entries, ENDPOINTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct policy_map_inner);
+} cilium_policy_maps SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
+	__type(key, __u32);             /* endpoint id */
 	__type(value, struct policy_prefix_set);
-	__uint(max_entries, 1);
+	__uint(max_entries, ENDPOINTS_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } cilium_pol_lens SEC(".maps");
 
 struct policy_result {
@@ -42,12 +66,12 @@ static __always_inline __u8 match_type_of(const struct policy_entry *e, int wild
 		key.protocol = (len) >= POLICY_L4_PROTO ? proto : 0;			\
 		key.dport = (len) > POLICY_L4_PROTO ?					\
 			dport & bpf_htons((0xffffU << (POLICY_L4_EXACT - (len))) & 0xffff) : 0; \
-		e = bpf_map_lookup_elem(&cilium_policy, &key);				\
+		e = bpf_map_lookup_elem(policy, &key);				\
 	}
 
 /* The longest match for one identity. */
-static __always_inline struct policy_entry *policy_match(__u32 identity, __u8 egress, __u8 proto,
-							  __be16 dport, __u64 lengths)
+static __always_inline struct policy_entry *policy_match(void *policy, __u32 identity, __u8 egress,
+							  __u8 proto, __be16 dport, __u64 lengths)
 {
 	struct policy_key key = { .sec_label = identity, .egress = egress };
 	struct policy_entry *e = NULL;
@@ -60,16 +84,27 @@ static __always_inline struct policy_entry *policy_match(__u32 identity, __u8 eg
 	return e;
 }
 
-static __always_inline void policy_lookup(__u32 identity, __u8 egress, __u8 proto,
+/* The policy of endpoint `endpoint_id` for a peer. The endpoint's policy map
+ * is read before its set of prefix lengths: user space widens the set, swaps
+ * in the new map, then narrows the set, so a lookup that sees the new map also
+ * sees all of its lengths. An endpoint without a policy map denies everything. */
+static __always_inline void policy_lookup(__u32 endpoint_id, __u32 identity, __u8 egress, __u8 proto,
 					  __be16 dport, __u32 bytes, struct policy_result *r)
 {
-	__u32 zero = 0;
-	struct policy_prefix_set *set = bpf_map_lookup_elem(&cilium_pol_lens, &zero);
-	__u64 lengths = set ? set->lengths : 0;
-	struct policy_entry *e_id = policy_match(identity, egress, proto, dport, lengths);
-	struct policy_entry *e_any = identity ? policy_match(0, egress, proto, dport, lengths) : NULL;
+	void *policy = bpf_map_lookup_elem(&cilium_policy_maps, &endpoint_id);
+	struct policy_prefix_set *set = bpf_map_lookup_elem(&cilium_pol_lens, &endpoint_id);
+	struct policy_entry *e_id = NULL;
+	struct policy_entry *e_any = NULL;
 	struct policy_entry *e = NULL;
 	int wildcard = 0;
+
+	if (policy && set) {
+		__u64 lengths = set->lengths;
+
+		e_id = policy_match(policy, identity, egress, proto, dport, lengths);
+		if (identity)
+			e_any = policy_match(policy, 0, egress, proto, dport, lengths);
+	}
 
 	r->proxy_port = 0;
 	if (e_id) {

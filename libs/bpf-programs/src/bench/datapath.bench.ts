@@ -1,11 +1,12 @@
 // ns per packet of each endpoint program path under BPF_PROG_TEST_RUN, with 1
 // and with 100 000 entries in the ipcache and the policy map, against an empty
 // tc program measured in the same run. Run: npm run bench (after build).
-import { upsertIpcache, writePolicy } from '../map-writers.js';
+import { upsertIpcache } from '../map-writers.js';
+import { endpointCreationBench } from './endpoint-creation.js';
 import { podToPodBench } from './pod-to-pod.js';
 import { encodeIpcacheKey, encodeIpcacheValue } from '../codecs/ipcache.js';
-import { encodePolicyEntry, encodePolicyKey } from '../codecs/policy.js';
 import { TestDatapath } from '../testing/datapath-harness.js';
+import type { PolicyRuleEntry } from '../policy-entries.js';
 import { IPPROTO, TCP_FLAGS, tcp } from '../testing/packet-builder.js';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 1_000_000);
@@ -32,30 +33,25 @@ function scenario(entries: number, wakeupBytes: number): Row[] {
   const dp = new TestDatapath();
   try {
     const empty = dp.load('bpf_empty');
-    const ep = dp.endpoint({ id: 1, identity: 1000, eventsWakeupBytes: wakeupBytes }, { cilium_policy: Math.max(16384, entries + 16) });
+    const ep = dp.endpoint({ id: 1, identity: 1000, ips: [POD], eventsWakeupBytes: wakeupBytes });
     const ipcache = dp.map('cilium_ipcache');
-    const policyMap = ep.map('cilium_policy');
     upsertIpcache(ipcache, `${PEER}/32`, { identity: 2000 });
     upsertIpcache(ipcache, `${DENIED}/32`, { identity: 3000 });
-    writePolicy(ep, [
+    const rules: PolicyRuleEntry[] = [
       { identity: 2000, direction: 'egress', protocol: IPPROTO.tcp, port: 80 },
       { identity: 2000, direction: 'ingress', protocol: IPPROTO.tcp, port: 80 },
-    ]);
+    ];
     // Filler: unrelated host prefixes and identities/ports, as a large cluster would have.
     const ipKeys: Buffer[] = [];
     const ipValues: Buffer[] = [];
-    const polKeys: Buffer[] = [];
-    const polValues: Buffer[] = [];
     for (let i = 1; i < entries; i++) {
       ipKeys.push(encodeIpcacheKey({ cidr: `${ipOf(i)}/32` }));
       ipValues.push(encodeIpcacheValue({ identity: 10_000 + i }));
-      const key = { identity: 10_000 + i, direction: 'egress' as const, protocol: IPPROTO.tcp, port: i & 0xffff };
-      polKeys.push(encodePolicyKey(key));
-      polValues.push(encodePolicyEntry(key, {}));
+      rules.push({ identity: 10_000 + i, direction: 'egress', protocol: IPPROTO.tcp, port: i & 0xffff });
     }
     // LPM tries have no batch updates.
     ipKeys.forEach((k, i) => ipcache.update(k, ipValues[i] as Buffer));
-    if (polKeys.length > 0) policyMap.updateBatch(polKeys, polValues);
+    ep.writePolicy(rules);
     dp.watchEvents();
 
     const prog = (name: string) => (name === 'cil_empty' ? empty : ep).program(name);
@@ -105,4 +101,5 @@ console.log(fmt(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const l of lines) console.log(fmt(l));
 
+endpointCreationBench();
 if (process.env.BENCH_RR !== '0') await podToPodBench();

@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TcLink } from '@cilium-ts/datapath-native';
-import { upsertIpcache, writePolicy } from '../map-writers.js';
+import { upsertIpcache } from '../map-writers.js';
 import { TestDatapath } from '../testing/datapath-harness.js';
 import { attachEndpoint } from '../testing/lab-endpoint.js';
 import { NetnsLab } from '../testing/netns-lab.js';
@@ -42,8 +42,8 @@ export async function podToPodBench(rounds = 5, ms = 2000): Promise<void> {
     const a = attachEndpoint(lab, dp, links, node, { role: 'ra', ip: '10.240.0.10', id: 301, identity: 1000 });
     const b = attachEndpoint(lab, dp, links, node, { role: 'rb', ip: '10.240.0.11', id: 302, identity: 2000 });
     for (const p of [a, b]) upsertIpcache(dp.map('cilium_ipcache'), `${p.ip}/32`, { identity: p.identity });
-    writePolicy(a.program, [{ identity: 0, direction: 'egress' }]);
-    writePolicy(b.program, [{ identity: 1000, direction: 'ingress', protocol: 6, port: 7000 }]);
+    a.endpoint.writePolicy([{ identity: 0, direction: 'egress' }]);
+    b.endpoint.writePolicy([{ identity: 1000, direction: 'ingress', protocol: 6, port: 7000 }]);
     await server(b.ns, 7000, children);
 
     // Plain: two namespaces on one veth.
@@ -61,10 +61,7 @@ export async function podToPodBench(rounds = 5, ms = 2000): Promise<void> {
     const through: number[] = [];
     const routed: number[] = [];
     const attach = () => {
-      for (const p of [a, b]) {
-        links.push(p.program.program('cil_from_container').attachTc(p.hostDev, 'ingress', { netns: lab.path(node) }));
-        links.push(p.program.program('cil_to_container').attachTc(p.hostDev, 'egress', { netns: lab.path(node) }));
-      }
+      for (const p of [a, b]) links.push(...p.endpoint.programs.attach(p.hostDev, { netns: lab.path(node) }));
     };
     const detach = () => {
       for (const l of links.splice(0)) l.detach();

@@ -35,9 +35,9 @@ export const MatchType = { none: 0, l3Only: 1, l3L4: 2, l4Only: 3, all: 4, l3Pro
 
 /** Drop reasons the programs emit (upstream's numbers). */
 export const DropReason = {
-  policyDenied: 133, invalidPacket: 134, ctUnknownL4: 137, unsupportedL3: 139, writeError: 141, unknownL4: 142,
+  invalidSourceIp: 132, policyDenied: 133, invalidPacket: 134, ctUnknownL4: 137, unsupportedL3: 139, writeError: 141, unknownL4: 142,
   noTunnelKey: 147, ctMapInsertionFailed: 155, invalidIpv6ExtensionHeader: 156, fragmentationNotSupported: 157,
-  noTunnelEndpoint: 160, policyDenyRule: 181, invalidVni: 183,
+  noTunnelEndpoint: 160, policyDenyRule: 181, invalidVni: 183, endpointNotReady: 203,
 } as const;
 
 export interface NotifyHeader {

@@ -1,7 +1,6 @@
-// Wires the real programs into a NetnsLab node the way the agent will.
-import type { BpfObject, TcLink } from '@cilium-ts/datapath-native';
-import { upsertEndpoint } from '../map-writers.js';
-import type { TestDatapath } from './datapath-harness.js';
+// Wires the real programs into a NetnsLab node the way the agent will: register, then attach.
+import type { TcLink } from '@cilium-ts/datapath-native';
+import type { TestDatapath, TestEndpoint } from './datapath-harness.js';
 import type { NetnsLab } from './netns-lab.js';
 
 export interface LabPod {
@@ -10,7 +9,7 @@ export interface LabPod {
   hostDev: string;
   ip: string;
   identity: number;
-  program: BpfObject;
+  endpoint: TestEndpoint;
 }
 
 export function attachEndpoint(
@@ -18,15 +17,10 @@ export function attachEndpoint(
   opts: { role: string; ip: string; id: number; identity: number; tunnelIfindex?: number },
 ): LabPod {
   const pod = lab.pod(node, opts.role, opts.ip);
-  const program = dp.endpoint({
-    id: opts.id, identity: opts.identity, ifindex: pod.ifindex, nodeMac: pod.nodeMac,
+  const endpoint = dp.endpoint({
+    id: opts.id, identity: opts.identity, ips: [opts.ip], ifindex: pod.ifindex, mac: pod.mac, nodeMac: pod.nodeMac,
     ...(opts.tunnelIfindex === undefined ? {} : { tunnelIfindex: opts.tunnelIfindex }),
   });
-  const netns = lab.path(node);
-  links.push(program.program('cil_from_container').attachTc(pod.hostDev, 'ingress', { netns }));
-  links.push(program.program('cil_to_container').attachTc(pod.hostDev, 'egress', { netns }));
-  upsertEndpoint(dp.map('cilium_lxc'), opts.ip, {
-    ifindex: pod.ifindex, endpointId: opts.id, mac: pod.mac, nodeMac: pod.nodeMac, identity: opts.identity,
-  });
-  return { ns: pod.ns, hostDev: pod.hostDev, ip: opts.ip, identity: opts.identity, program };
+  links.push(...endpoint.programs.attach(pod.hostDev, { netns: lab.path(node) }));
+  return { ns: pod.ns, hostDev: pod.hostDev, ip: opts.ip, identity: opts.identity, endpoint };
 }
