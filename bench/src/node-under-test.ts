@@ -24,7 +24,7 @@ export class NodeUnderTest {
     this.agent = spawn(
       'nsenter',
       [`--net=/var/run/netns/${this.netns}`, process.execPath, AGENT_BIN, '--node-name', 'bench', '--node-ip', '10.99.0.11', '--pod-cidr', '10.240.0.0/16',
-        '--socket-path', this.socket, '--state-dir', join(this.dir, 'state'), '--bpf-root', this.bpfRoot, '--metrics-address', '', '--hubble-port', '0'],
+        '--socket-path', this.socket, '--state-dir', join(this.dir, 'state'), '--bpf-root', this.bpfRoot, '--metrics-address', '', '--hubble-port', '0', '--hubble-socket-path', join(this.dir, 'hubble.sock')],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     for (let i = 0; i < 300 && !existsSync(this.socket); i++) await sleep(50);

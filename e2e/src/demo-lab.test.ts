@@ -53,6 +53,28 @@ describe('the demo lab over VXLAN', () => {
     }
   });
 
+  it('shows flows through hubble-relay with pod names, identities and verdicts, and the policy drop', async () => {
+    expect(await lab.connected('demo/client', 'demo/frontend', '80/TCP')).toBe(true);
+    expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+    // -o json prints one flow per line, in protojson with upstream's field names.
+    type JsonFlow = { verdict: string; drop_reason_desc?: string; node_name: string; source: { pod_name?: string; identity: number }; destination: { pod_name?: string; identity: number } };
+    const flows = async () =>
+      (await lab.ok('hubble', 'observe', '--last', '200', '-o', 'json'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as JsonFlow);
+    await expect.poll(async () => (await flows()).some((f) => f.verdict === 'DROPPED' && f.destination.pod_name === 'backend'), { timeout: 10_000 }).toBe(true);
+    const all = await flows();
+    const forwarded = all.find((f) => f.verdict === 'FORWARDED' && f.source.pod_name === 'client' && f.destination.pod_name === 'frontend');
+    expect(forwarded?.source.identity).toBeGreaterThan(255);
+    const dropped = all.find((f) => f.verdict === 'DROPPED' && f.destination.pod_name === 'backend');
+    expect(dropped).toMatchObject({ drop_reason_desc: 'POLICY_DENIED', node_name: 'node-2', source: { pod_name: 'client' } });
+    // Both nodes are behind the relay.
+    expect(await lab.ok('hubble', 'list', 'nodes')).toMatch(/node-1\s+Connected[\s\S]*node-2\s+Connected/);
+    const compact = await lab.ok('hubble', 'observe', '--last', '200', '--verdict', 'DROPPED', '--to-pod', 'demo/backend');
+    expect(compact).toMatch(/demo\/client:\d+ \(ID:\d+\) <> demo\/backend:8080 \(ID:\d+\) Policy denied DROPPED \(TCP Flags: SYN\)/);
+  });
+
   it('lets a deny rule beat an allow, live, and lifts it again', async () => {
     const deny = file(
       'deny-client.yaml',

@@ -16,10 +16,13 @@ export interface Run {
  */
 export class LabCli {
   readonly name = `e2e${randomBytes(2).toString('hex')}`;
+  /** Its relay on a loopback port of its own, beside a person's lab on 4245. */
+  readonly relayPort = String(20_000 + randomBytes(2).readUInt16BE(0) % 20_000);
+  private readonly env = { ...process.env, CILIUM_LAB_NAME: this.name, CILIUM_LAB_RELAY_PORT: this.relayPort };
 
   run(...args: string[]): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [LAB_BIN, ...args], { env: { ...process.env, CILIUM_LAB_NAME: this.name }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [LAB_BIN, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -50,7 +53,7 @@ export class LabCli {
 
   /** A long-running command (cilium monitor): its output so far, and a way to stop it. */
   spawn(...args: string[]): { out(): string; err(): string; stop(): void } {
-    const child = spawn(process.execPath, [LAB_BIN, ...args], { env: { ...process.env, CILIUM_LAB_NAME: this.name }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LAB_BIN, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

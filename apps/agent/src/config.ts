@@ -22,6 +22,8 @@ export interface AgentConfig {
   hubbleSocketPath: string;
   /** TCP port of the Hubble server; 0 disables the TCP listener. */
   hubblePort: number;
+  /** How the relay reaches this node's Hubble server, announced to the cluster (default node-ip:port, or the socket). */
+  hubblePeerAddress: string;
   /** host:port for /metrics; '' disables it; port 0 picks a free port (tests). */
   metricsAddress: string;
   policyEnforcement: PolicyEnforcementMode;
@@ -66,6 +68,7 @@ export const CONFIG_KEYS = [
   'kvstore-endpoints',
   'hubble-socket-path',
   'hubble-port',
+  'hubble-peer-address',
   'metrics-address',
   'policy-enforcement',
   'cluster-name',
@@ -161,6 +164,7 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
     kvstoreEndpoints: endpoints(raw, 'kvstore-endpoints', source),
     hubbleSocketPath: str(raw, 'hubble-socket-path', source) ?? DEFAULT_HUBBLE_SOCKET_PATH,
     hubblePort: port(raw, 'hubble-port', 4244, source),
+    hubblePeerAddress: '',
     metricsAddress: metricsAddress(raw, source),
     policyEnforcement: oneOf(raw, 'policy-enforcement', ['default', 'always', 'never'] as const, 'default', source),
     clusterName: str(raw, 'cluster-name', source) ?? 'default',
@@ -168,6 +172,9 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
     debug: debug ?? false,
   };
   if (nodeIP !== undefined) config.nodeIP = nodeIP;
+  config.hubblePeerAddress =
+    str(raw, 'hubble-peer-address', source) ??
+    (config.hubblePort > 0 && nodeIP ? `${nodeIP}:${config.hubblePort}` : `unix://${config.hubbleSocketPath}`);
   if (podCIDRv6 !== undefined) config.podCIDRv6 = podCIDRv6;
   const podSourceDir = str(raw, 'pod-source-dir', source);
   if (podSourceDir) config.podSourceDir = podSourceDir;
@@ -233,6 +240,7 @@ export function configToMap(config: AgentConfig): Record<string, string> {
     'kvstore-endpoints': config.kvstoreEndpoints.join(','),
     'hubble-socket-path': config.hubbleSocketPath,
     'hubble-port': String(config.hubblePort),
+    'hubble-peer-address': config.hubblePeerAddress,
     'metrics-address': config.metricsAddress,
     'policy-enforcement': config.policyEnforcement,
     'cluster-name': config.clusterName,

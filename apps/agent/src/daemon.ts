@@ -23,6 +23,7 @@ import { DirectoryPodSource, endpointLabelsOf, type PodMetadataSource } from './
 import { Reconciler } from './reconciler.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentObserver } from './hubble/agent-observer.js';
+import type { HubbleServer, PeerSource } from '@cilium-ts/hubble';
 import type { ClusterLookups, DatapathEventSource, DatapathLoader, IdentityAllocator, IpcacheEntry, IpcachePublisher, MapInspector, PolicyRepository, PolicyResolver } from './seams.js';
 import { TableMapInspector } from './table-maps.js';
 
@@ -42,6 +43,8 @@ export interface AgentSeams {
   datapathEvents?: DatapathEventSource;
   /** Names of remote identities and addresses for flows. */
   clusterLookups?: ClusterLookups;
+  /** The cluster's Hubble servers, for Peer/Notify (the kvstore's node registrations); this node alone without. */
+  hubblePeers?: PeerSource;
 }
 
 export interface RunningAgent {
@@ -232,6 +235,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
     })(),
     (() => {
       let observer: AgentObserver | undefined;
+      let server: HubbleServer | undefined;
       return {
         name: 'hubble',
         provides: ['hubble'],
@@ -242,16 +246,27 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             return { hubble: undefined };
           }
           const { AgentObserver, agentFlowLookups } = await import('./hubble/agent-observer.js');
+          const { startHubbleServer } = await import('@cilium-ts/hubble');
           observer = new AgentObserver({
             nodeName: config.nodeName,
             version: AGENT_VERSION,
             lookups: agentFlowLookups(tables, seams.clusterLookups, config.clusterName),
             events,
           });
-          ctx.health.ok('observing datapath events');
+          await mkdir(dirOf(config.hubbleSocketPath), { recursive: true, mode: 0o755 });
+          server = await startHubbleServer({
+            observer: observer.observer,
+            nodeName: config.nodeName,
+            version: AGENT_VERSION,
+            unixSocket: config.hubbleSocketPath,
+            ...(config.hubblePort > 0 ? { tcp: { port: config.hubblePort } } : {}),
+            ...(seams.hubblePeers ? { peers: seams.hubblePeers } : {}),
+          });
+          ctx.health.ok(`Hubble server on ${[server.unixSocket, server.tcp ? `:${server.tcp.port}` : ''].filter(Boolean).join(' and ')}`);
           return { hubble: observer };
         },
         async stop() {
+          await server?.close();
           observer?.close();
         },
       } satisfies Cell;
@@ -282,7 +297,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
               (config.kvstoreEndpoints.length
                 ? { state: 'Warning', msg: `placeholder: kvstore client not wired (configured: ${config.kvstoreEndpoints.join(',')})` }
                 : { state: 'Disabled', msg: 'no kvstore-endpoints configured' }),
-            hubble: () => ({ state: 'Disabled', msg: 'Hubble server not wired in this build' }),
+            hubble: () => hubbleStatus(ctx.get<AgentObserver | undefined>('hubble')),
             observer: ctx.get<AgentObserver | undefined>('hubble'),
             podLabels: ctx.get<(ns: string, name: string) => string[] | undefined>('podLabels'),
             onPolicyEnforcementChange: () => void endpoints.regenerateAll('policy enforcement mode changed'),
@@ -310,6 +325,13 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
   };
   if (metricsUrl) agent.metricsUrl = metricsUrl;
   return agent;
+}
+
+/** `cilium status`'s Hubble line: upstream prints the ring's fill and the flow rate. */
+function hubbleStatus(observer: AgentObserver | undefined): Status {
+  if (!observer) return { state: 'Disabled', msg: 'no datapath events to observe' };
+  const s = observer.observer.serverStatus();
+  return { state: 'Ok', msg: `Current/Max Flows: ${s.numFlows}/${s.maxFlows}, Flows/s: ${s.flowsRate.toFixed(2)}` };
 }
 
 function dirOf(path: string): string {

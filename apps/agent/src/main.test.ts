@@ -14,14 +14,16 @@ const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cilium-a
 // Each agent gets a node namespace of its own: the agent sets up that namespace's datapath.
 const nodeNs = `cts-agent-main-${randomBytes(3).toString('hex')}`;
 const bpfRoot = `/sys/fs/bpf/${nodeNs}`;
+const hubbleDir = `/tmp/${nodeNs}`;
 beforeAll(() => execFileSync('ip', ['netns', 'add', nodeNs]));
 afterAll(() => {
   execFileSync('ip', ['netns', 'del', nodeNs]);
   rmSync(bpfRoot, { recursive: true, force: true });
+  rmSync(hubbleDir, { recursive: true, force: true });
 });
 
 function startProcess(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const extra = args.includes('--help') ? [] : ['--bpf-root', bpfRoot, '--hubble-port', '0'];
+  const extra = args.includes('--help') ? [] : ['--bpf-root', bpfRoot, '--hubble-port', '0', '--hubble-socket-path', `${hubbleDir}/hubble.sock`];
   const child = spawn('nsenter', [`--net=/var/run/netns/${nodeNs}`, process.execPath, bin, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -4,6 +4,7 @@
 import type { AgentConfig } from './config.js';
 import type { AgentSeams } from './daemon.js';
 import type { ClusterLookups } from './seams.js';
+import { PeerRegistry, type PeerSource } from '@cilium-ts/hubble';
 import { kvstoreSeams, type ClusterState } from './kvstore/index.js';
 import { policySeams, type PolicyPart } from './policy/index.js';
 import { datapathSeams, type ClusterView } from './datapath/index.js';
@@ -32,7 +33,10 @@ export async function wireSeams(config: AgentConfig, options: WiringOptions = {}
   const view = datapathView(kvstore.cluster, policy.cidrIdentities);
   const parts = [kvstore, policy, ...(options.datapath === false ? [] : [await datapathSeams(config, view)])];
   return {
-    seams: { ...(Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams), ...(kvstore.cluster ? { clusterLookups: clusterLookups(kvstore.cluster) } : {}) },
+    seams: {
+      ...(Object.assign({}, ...parts.map((p) => p.seams)) as AgentSeams),
+      ...(kvstore.cluster ? { clusterLookups: clusterLookups(kvstore.cluster), hubblePeers: hubblePeers(kvstore.cluster) } : {}),
+    },
     ...(kvstore.cluster ? { cluster: kvstore.cluster } : {}),
     view,
     async close() {
@@ -82,4 +86,17 @@ export function clusterLookups(cluster: ClusterState): ClusterLookups {
       return byIp.get(ip);
     },
   };
+}
+
+/** Every node that announced a Hubble address, as the Peer service lists them for the relay. */
+export function hubblePeers(cluster: ClusterState): PeerSource {
+  const registry = new PeerRegistry();
+  const sync = () => {
+    const nodes = cluster.nodes.list().filter((n) => n.hubblePeerAddress);
+    for (const n of nodes) registry.set({ name: n.name, address: n.hubblePeerAddress! });
+    for (const p of registry.list()) if (!nodes.some((n) => n.name === p.name)) registry.delete(p.name);
+  };
+  cluster.nodes.onChange(sync);
+  sync();
+  return registry;
 }

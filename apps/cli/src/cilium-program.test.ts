@@ -50,7 +50,7 @@ describe('cilium CLI against a running agent', () => {
     agent = spawn(
       'nsenter',
       [`--net=/var/run/netns/${nodeNs}`, process.execPath, agentBin, '--node-name', 'node-1', '--node-ip', '192.168.60.1', '--pod-cidr', '10.0.1.0/24',
-        '--socket-path', socketPath, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--bpf-root', bpfRoot],
+        '--socket-path', socketPath, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--hubble-socket-path', join(dir, 'hubble.sock'), '--bpf-root', bpfRoot],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));

@@ -51,7 +51,7 @@ describe('cilium-cni against a running agent', () => {
     agent = spawn(
       'nsenter',
       [`--net=/var/run/netns/${nodeNs}`, process.execPath, agentBin, '--node-name', 'node-1', '--node-ip', '10.99.0.11', '--pod-cidr', '10.244.9.0/24',
-        '--socket-path', socket, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--bpf-root', `/sys/fs/bpf/cts-cnie-${id}`],
+        '--socket-path', socket, '--state-dir', join(dir, 'state'), '--metrics-address', '', '--hubble-port', '0', '--hubble-socket-path', join(dir, 'hubble.sock'), '--bpf-root', `/sys/fs/bpf/cts-cnie-${id}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent.stdout!.on('data', (d: Buffer) => (agentLog += d.toString()));

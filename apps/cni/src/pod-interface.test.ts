@@ -47,6 +47,7 @@ describe('the pod interface made by ADD', () => {
 
     // IPv4-only: the pod does not chatter over IPv6.
     expect(execFileSync('ip', ['netns', 'exec', podNs, 'sysctl', '-n', 'net.ipv6.conf.eth0.disable_ipv6']).toString().trim()).toBe('1');
+    expect(execFileSync('ip', ['netns', 'exec', nodeNs, 'sysctl', '-n', `net.ipv6.conf.${made.hostIfName}.disable_ipv6`]).toString().trim()).toBe('1');
 
     // Give the node the gateway address and a route back, then ping across the new veth.
     await ip(node(), ['addr', 'add', '10.244.1.1/32', 'dev', made.hostIfName]);

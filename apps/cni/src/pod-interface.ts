@@ -29,8 +29,10 @@ export interface PodInterface {
   podMac: string;
 }
 
-async function sysctlIn(netnsPath: string, key: string, value: string): Promise<void> {
-  await execFileP('nsenter', [`--net=${netnsPath}`, 'sysctl', '-q', '-w', `${key}=${value}`]);
+/** A sysctl of a network namespace (the current one without a path). */
+async function sysctlIn(netnsPath: string | undefined, key: string, value: string): Promise<void> {
+  const args = ['sysctl', '-q', '-w', `${key}=${value}`];
+  await (netnsPath ? execFileP('nsenter', [`--net=${netnsPath}`, ...args]) : execFileP(args[0]!, args.slice(1)));
 }
 
 /** Host-side names as upstream forms them: `lxc` and a hash of the container, so retries find the same name. */
@@ -62,14 +64,18 @@ export async function createPodInterface(spec: PodInterfaceSpec): Promise<PodInt
     await ip(spec.host, ['link', 'set', tmpPeer, 'netns', spec.podNetns]);
     step = 'name the pod interface';
     await ip(pod, ['link', 'set', tmpPeer, 'name', spec.ifName]);
+    if (!spec.addresses.some((a) => a.includes(':'))) {
+      step = 'turn IPv6 off';
+      // IPv4-only: before the links come up, or both ends would announce themselves over IPv6 (router and
+      // MLD solicitations), traffic no policy allows, and every announcement would show up as a drop.
+      await sysctlIn(spec.host.path, `net.ipv6.conf.${hostIfName}.disable_ipv6`, '1');
+      await sysctlIn(spec.podNetns, `net.ipv6.conf.${spec.ifName}.disable_ipv6`, '1');
+    }
     step = 'bring interfaces up';
     await ip(spec.host, ['link', 'set', hostIfName, 'up']);
     await ip(pod, ['link', 'set', spec.ifName, 'up']);
     await ip(pod, ['link', 'set', 'lo', 'up']);
     step = 'address the pod';
-    // An IPv4-only pod would otherwise announce itself over IPv6 (router and MLD solicitations), traffic
-    // no policy allows, and every announcement would show up as a drop.
-    if (!spec.addresses.some((a) => a.includes(':'))) await sysctlIn(spec.podNetns, `net.ipv6.conf.${spec.ifName}.disable_ipv6`, '1');
     for (const a of spec.addresses) await ip(pod, ['addr', 'add', a, 'dev', spec.ifName]);
     const host = (await linkInfo(spec.host, hostIfName))!;
     const podLink = (await linkInfo(pod, spec.ifName))!;

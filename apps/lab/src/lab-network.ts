@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { Netns, sh } from './netns.js';
 import { UNDERLAY, type LabPaths } from './lab-paths.js';
-import { startDaemon, stopProcess, waitFor } from './daemon.js';
+import { isAlive, startDaemon, stopProcess, waitFor } from './daemon.js';
+import { readState } from './lab-state.js';
 
 export interface LabNode {
   name: string;
@@ -73,6 +74,15 @@ export async function startEtcd(paths: LabPaths, sw: Netns): Promise<number> {
   return pid;
 }
 
+/** A pid is only the relay's while its command line says so (pids are reused). */
+function isRelay(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hubble-relay');
+  } catch {
+    return false;
+  }
+}
+
 /** Every namespace of the lab, found by name, so a half-made lab can be removed without a state file. */
 export async function labNamespaces(paths: LabPaths): Promise<string[]> {
   const out = await sh('ip', ['netns', 'list']);
@@ -89,6 +99,9 @@ export async function labNamespaces(paths: LabPaths): Promise<string[]> {
 export async function destroyLab(paths: LabPaths, log: (line: string) => void = () => undefined): Promise<void> {
   const namespaces = await labNamespaces(paths);
   const pids = new Set<number>();
+  // The relay is the one process on the host side; the state file says which it is.
+  const relayPid = readState(paths)?.relay?.pid;
+  if (relayPid && isAlive(relayPid) && isRelay(relayPid)) pids.add(relayPid);
   for (const ns of namespaces) {
     const out = await sh('ip', ['netns', 'pids', ns]).catch(() => '');
     for (const p of out.split('\n').filter(Boolean)) pids.add(Number(p));

@@ -30,6 +30,8 @@ export interface LabState {
   routing: 'vxlan' | 'native';
   topology: Topology;
   etcdPid: number;
+  /** hubble-relay, on the host's loopback only (the one port the lab forwards to the host). */
+  relay?: { pid: number; address: string };
   nodes: LabNodeState[];
   pods: LabPodState[];
 }

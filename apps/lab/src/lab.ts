@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentClient, type StatusResponse } from '@cilium-ts/agent-api';
@@ -15,6 +16,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** The other programs of the repository, driven through their executables as a user would. */
 export const BIN = {
   agent: join(here, '..', '..', 'agent', 'bin', 'cilium-agent.js'),
+  relay: join(here, '..', '..', 'hubble-relay', 'bin', 'hubble-relay.js'),
+  hubble: join(here, '..', '..', 'cli', 'bin', 'hubble.js'),
   cni: join(here, '..', '..', 'cni', 'bin', 'cilium-cni.js'),
   cilium: join(here, '..', '..', 'cli', 'bin', 'cilium.js'),
   podAgent: join(here, 'pod-agent-main.js'),
@@ -48,6 +51,8 @@ function startAgent(paths: LabPaths, node: { name: string; netns: string; underl
       '--pod-source-dir', podSourceDir(paths),
       '--hubble-socket-path', join(dir, 'hubble.sock'),
       '--hubble-port', '0',
+      // The relay runs on the host and reaches the nodes' Hubble servers through their sockets.
+      '--hubble-peer-address', `unix://${join(dir, 'hubble.sock')}`,
       '--metrics-address', '',
     ],
     join(paths.runDir, 'logs', `agent-${node.name}.log`),
@@ -136,7 +141,44 @@ export async function applyPolicies(state: LabState, text: string, source: strin
 }
 
 export function labIsUp(state: LabState | undefined): state is LabState {
-  return !!state && isAlive(state.etcdPid) && state.nodes.every((n) => isAlive(n.agentPid)) && state.pods.every((p) => isAlive(p.agentPid));
+  return (
+    !!state &&
+    isAlive(state.etcdPid) &&
+    !!state.relay &&
+    isAlive(state.relay.pid) &&
+    state.nodes.every((n) => isAlive(n.agentPid)) &&
+    state.pods.every((p) => isAlive(p.agentPid))
+  );
+}
+
+/** The relay's port on the host's loopback: 4245 as upstream, or CILIUM_LAB_RELAY_PORT for a second lab. */
+export function relayAddress(): string {
+  return `127.0.0.1:${process.env.CILIUM_LAB_RELAY_PORT || '4245'}`;
+}
+
+/** hubble-relay on the host, finding every node through the first node's Peer service. */
+async function startRelay(paths: LabPaths, state: LabState): Promise<void> {
+  const address = relayAddress();
+  const [host, port] = address.split(':');
+  const firstNode = join(paths.runDir, 'nodes', state.nodes[0]!.name, 'hubble.sock');
+  const child = spawn(process.execPath, [BIN.relay, '--listen-address', address, '--peer-service', `unix://${firstNode}`], {
+    detached: true,
+    stdio: ['ignore', openSync(join(paths.runDir, 'logs', 'hubble-relay.log'), 'a'), openSync(join(paths.runDir, 'logs', 'hubble-relay.log'), 'a')],
+  });
+  child.unref();
+  state.relay = { pid: child.pid!, address };
+  await waitFor('hubble-relay', () => portOpen(host!, Number(port)), 15_000, `see ${paths.runDir}/logs/hubble-relay.log`);
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 /**
@@ -145,6 +187,10 @@ export function labIsUp(state: LabState | undefined): state is LabState {
  */
 async function restartAgents(paths: LabPaths, state: LabState, log: (line: string) => void): Promise<boolean> {
   if (!isAlive(state.etcdPid) || !state.pods.every((p) => isAlive(p.agentPid))) return false;
+  if (!state.relay || !isAlive(state.relay.pid)) {
+    await startRelay(paths, state);
+    log('restarted hubble-relay');
+  }
   const dead = state.nodes.filter((n) => !isAlive(n.agentPid));
   for (const n of dead) {
     const restarted = startAgent(paths, n, n.podCidr, state.routing);
@@ -190,6 +236,9 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       agents.map((a) => waitFor(`the agent of ${a.name}`, () => agentReady(a), 30_000, `see ${paths.runDir}/logs/agent-${a.name}.log`)),
     );
     step(`agents ready on ${agents.map((a) => a.name).join(', ')} (${opts.routing} routing)`);
+    await startRelay(paths, state);
+    writeState(paths, state);
+    step(`hubble-relay on ${state.relay!.address}`);
 
     for (const text of opts.policies ?? []) await applyPolicies(state, readFileSync(text, 'utf8'), text);
     if (opts.policies?.length) step(`policies applied: ${opts.policies.join(', ')}`);

@@ -44,6 +44,8 @@ program
       console.log('  npx cilium-lab probe --all 8080/TCP                        # the whole reachability matrix');
       console.log('  npx cilium-lab cilium node-1 policy explain --src k8s:app=frontend --dst k8s:app=db --dport 5432/TCP');
     }
+    console.log('  npx hubble observe --last 20                               # flows through hubble-relay on ' + state.relay!.address);
+    console.log('  npx hubble observe --verdict DROPPED -f                    # follow the drops');
     console.log('  npx cilium-lab status');
     console.log('  npx cilium-lab cilium node-1 endpoint list');
     console.log('  npx cilium-lab exec demo/client -- ip addr');
@@ -69,6 +71,7 @@ program
       console.log(JSON.stringify({
         up,
         routing: state?.routing,
+        relay: state?.relay?.address,
         nodes: (state?.nodes ?? []).map((n) => ({ name: n.name, ip: n.underlayIp, podCIDR: n.podCidr, socket: n.socket })),
         pods: (state?.pods ?? []).map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, ip: p.ip, labels: p.labels })),
       }, null, 2));
@@ -78,7 +81,7 @@ program
       console.log('the lab is down');
       return;
     }
-    console.log(`lab: ${up ? 'up' : 'DEGRADED (a process is gone; run cilium-lab up again)'}, routing ${state.routing}`);
+    console.log(`lab: ${up ? 'up' : 'DEGRADED (a process is gone; run cilium-lab up again)'}, routing ${state.routing}, hubble-relay ${state.relay?.address ?? 'none'}`);
     console.log('NODE       UNDERLAY      POD CIDR        API SOCKET');
     for (const n of state.nodes) console.log(`${n.name.padEnd(10)} ${n.underlayIp.padEnd(13)} ${n.podCidr.padEnd(15)} ${n.socket}`);
     console.log('POD                      IP             NODE       LABELS');
@@ -216,6 +219,19 @@ program
   .action(async (node: string, args: string[]) => {
     const n = findNode(requireState(paths), node);
     const child = spawn(process.execPath, [BIN.cilium, ...args], { stdio: 'inherit', env: { ...process.env, CILIUM_SOCK: n.socket } });
+    process.exitCode = await new Promise<number>((r) => child.on('exit', (code) => r(code ?? 1)));
+  });
+
+program
+  .command('hubble')
+  .description("the hubble CLI against the lab's relay: hubble ARGS... (e.g. observe --last 20)")
+  .argument('[args...]')
+  .allowUnknownOption()
+  .helpOption(false)
+  .action(async (args: string[]) => {
+    const state = requireState(paths);
+    if (!state.relay) throw new Error('the lab has no relay: run cilium-lab up');
+    const child = spawn(process.execPath, [BIN.hubble, ...args], { stdio: 'inherit', env: { ...process.env, HUBBLE_SERVER: state.relay.address } });
     process.exitCode = await new Promise<number>((r) => child.on('exit', (code) => r(code ?? 1)));
   });
 

@@ -108,6 +108,9 @@ export class NodeDatapath {
     if (!(await linkInfo({}, VXLAN_DEVICE))) {
       await ip({}, ['link', 'add', VXLAN_DEVICE, 'type', 'vxlan', 'external', 'dstport', String(VXLAN_PORT)]);
     }
+    // The cluster is IPv4-only: without this the device's own IPv6 announcements would be dropped as
+    // traffic without a tunnel endpoint, over and over.
+    if (!this.config.podCIDRv6) await sysctl(`net.ipv6.conf.${VXLAN_DEVICE}.disable_ipv6`, '1');
     await ip({}, ['link', 'set', VXLAN_DEVICE, 'up']);
     this.tunnelIfindex = (await linkInfo({}, VXLAN_DEVICE))!.ifindex;
     const overlay = this.load('bpf_overlay');

@@ -44,9 +44,14 @@ export interface ClusterNode {
   nodeIP?: string;
   podCIDR?: string;
   podCIDRv6?: string;
+  /** Where the relay reaches the node's Hubble server, as the node announced it. */
+  hubblePeerAddress?: string;
   /** True for the node this agent runs on. */
   local: boolean;
 }
+
+/** Node label carrying the node's Hubble address (upstream derives it from the node IP and a fixed port). */
+export const HUBBLE_PEER_ADDRESS_LABEL = 'hubble.cilium-ts.io/peer-address';
 
 export interface ClusterState {
   readonly nodeName: string;
@@ -169,6 +174,7 @@ export function clusterNodeOf(info: NodeInfo, localName: string): ClusterNode {
     ...(nodeIP ? { nodeIP } : {}),
     ...(info.ipv4PodCIDR ? { podCIDR: info.ipv4PodCIDR } : {}),
     ...(info.ipv6PodCIDR ? { podCIDRv6: info.ipv6PodCIDR } : {}),
+    ...(info.labels?.[HUBBLE_PEER_ADDRESS_LABEL] ? { hubblePeerAddress: info.labels[HUBBLE_PEER_ADDRESS_LABEL] } : {}),
     local: info.name === localName,
   };
 }

@@ -6,6 +6,7 @@ import type { NodeElement, Status } from '@cilium-ts/agent-api';
 import { ConfigError, type AgentConfig } from '../config.js';
 import type { AgentSeams } from '../daemon.js';
 import type { AllocatedIdentity } from '../seams.js';
+import { HUBBLE_PEER_ADDRESS_LABEL } from './cluster-state.js';
 import { ClusterIdentities, ClusterIpcache, clusterNodes, type ClusterNode, type ClusterState } from './cluster-state.js';
 import { KvstoreIdentityAllocator } from './kvstore-identity-allocator.js';
 import { KvstoreIpcachePublisher } from './kvstore-ipcache-publisher.js';
@@ -67,6 +68,7 @@ export async function kvstoreSeams(config: AgentConfig, options: KvstoreSeamsOpt
       addresses: [{ type: 'InternalIP', ip: nodeIP }],
       ipv4PodCIDR: config.podCIDR.text,
       ...(config.podCIDRv6 ? { ipv6PodCIDR: config.podCIDRv6.text } : {}),
+      labels: { [HUBBLE_PEER_ADDRESS_LABEL]: config.hubblePeerAddress },
     })
     .then(
       () => (registration = 'node registered'),

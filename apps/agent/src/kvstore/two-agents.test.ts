@@ -177,7 +177,15 @@ describe('two agents sharing etcd', () => {
       expect(body.nodes.map((n) => n.name).sort()).toEqual(['default/node-a', 'default/node-b']);
       expect(body.nodes.find((n) => n.name === 'default/node-b')?.['primary-address'].ipv4).toMatchObject({ ip: '192.168.50.2', 'alloc-range': '10.0.2.0/24' });
     });
-    expect(a.wired.cluster!.nodes.list()).toContainEqual({ name: 'node-b', cluster: 'default', nodeIP: '192.168.50.2', podCIDR: '10.0.2.0/24', local: false });
+    // Each node also announces where its Hubble server is, for the relay's peer discovery.
+    expect(a.wired.cluster!.nodes.list()).toContainEqual({
+      name: 'node-b',
+      cluster: 'default',
+      nodeIP: '192.168.50.2',
+      podCIDR: '10.0.2.0/24',
+      hubblePeerAddress: '192.168.50.2:4244',
+      local: false,
+    });
     const { body: status } = await unixRequest<StatusResponse>(a.socket, 'GET', '/v1/healthz');
     expect(status.kvstore.state).toBe('Ok');
   });
