@@ -3,7 +3,9 @@
 // instead of a verifier run.
 import { BpfObject, type BpfMap, type BpfProgram, type TcAttachOptions, type TcLink } from '@cilium-ts/datapath-native';
 import { deleteEndpoint, registerEndpointPolicy, unregisterEndpointPolicy, upsertEndpoint } from './map-writers.js';
-import { type NodePolicyMaps, deleteEndpointPolicy, endpointIdKey, endpointsWithPolicy, replaceEndpointPolicy } from './endpoint-policy.js';
+import {
+  type NodePolicyMaps, deleteEndpointPolicy, endpointIdKey, endpointsWithPolicy, replaceEndpointPolicy, updateEndpointPolicy,
+} from './endpoint-policy.js';
 import { objectPath } from './objects.js';
 import type { PolicyRuleEntry } from './policy-entries.js';
 
@@ -111,8 +113,19 @@ export class EndpointPrograms implements NodePolicyMaps {
     else unregisterEndpointPolicy(this.map('cilium_call_policy'), ep.id);
   }
 
-  /** Replaces the endpoint's policy atomically (see replaceEndpointPolicy). Returns the number of map entries. */
+  /**
+   * Replaces the endpoint's policy with the entries for `rules`; returns their number. The endpoint's first
+   * policy (also its first after a restart, and one that outgrows its map) is a new map swapped in whole
+   * (replaceEndpointPolicy: atomic, but an RCU wait of milliseconds); later ones rewrite that map in place
+   * (updateEndpointPolicy: microseconds per entry). Either way the prefix lengths are widened before and
+   * narrowed after, so no lookup skips a live entry.
+   */
   writePolicy(endpointId: number, rules: readonly PolicyRuleEntry[]): number {
+    const current = this.#policies.get(endpointId);
+    if (current) {
+      const written = updateEndpointPolicy(this, endpointId, current, rules);
+      if (written !== undefined) return written;
+    }
     const { map, entries } = replaceEndpointPolicy(this, endpointId, rules);
     this.#policies.get(endpointId)?.close();
     this.#policies.set(endpointId, map);

@@ -14,6 +14,6 @@ export {
   EndpointPrograms, type EndpointProgramSet, type EndpointRegistration, type NodeConstants,
 } from './endpoint-programs.js';
 export {
-  POLICY_MAP_SIZE, ENDPOINTS_MAX, createPolicyMap, replaceEndpointPolicy, deleteEndpointPolicy, endpointsWithPolicy,
+  POLICY_MAP_SIZE, ENDPOINTS_MAX, createPolicyMap, replaceEndpointPolicy, updateEndpointPolicy, deleteEndpointPolicy, endpointsWithPolicy,
   type NodePolicyMaps,
 } from './endpoint-policy.js';

@@ -37,24 +37,27 @@ describe('writePolicy', () => {
     expect(keys).toContainEqual({ identity: 2000, direction: 'ingress', protocol: 6, port: 8080, portPrefixLength: 14 });
   });
 
-  it('swaps in a new map with only the new entries and narrows the prefix lengths', () => {
+  it('rewrites the endpoint\'s map in place, keeping only the new entries, and narrows the prefix lengths', () => {
     ep.writePolicy([{ identity: 2000, direction: 'ingress', protocol: 6, port: 79, endPort: 82 }]);
-    const first = ep.policyMap();
+    const map = ep.policyMap();
     expect(ep.prefixLengths()).toEqual([31, 32]);
     ep.writePolicy([{ identity: 2000, direction: 'ingress', protocol: 17, deny: true }]);
     expect(ep.prefixLengths()).toEqual([16]);
-    expect(first.closed).toBe(true);
-    const current = dp.programs().policyMaps.lookup(Buffer.from([31, 0, 0, 0]));
-    expect(current?.readUInt32LE(0)).toBe(ep.policyMap().info().id);
-    const entries = [...ep.policyMap().entries()];
+    expect(ep.policyMap()).toBe(map);
+    const entries = [...map.entries()];
     expect(entries).toHaveLength(1);
     expect(decodePolicyEntry((entries[0] as [Buffer, Buffer])[1])).toMatchObject({ deny: true });
   });
 
-  it('sizes the map for policies beyond the default 16 384 entries', () => {
+  it('swaps in a larger map, whole, for a policy beyond the 16 384 entries of the first', () => {
+    const small = ep.policyMap();
     const rules = Array.from({ length: 20_000 }, (_, i) => ({ identity: 10_000 + i, direction: 'egress' as const }));
     expect(ep.writePolicy(rules)).toBe(20_000);
+    expect(small.closed).toBe(true);
     expect(ep.policyMap().maxEntries).toBe(20_000);
+    const inOuterMap = dp.programs().policyMaps.lookup(Buffer.from([31, 0, 0, 0]));
+    expect(inOuterMap?.readUInt32LE(0)).toBe(ep.policyMap().info().id);
+    expect(ep.prefixLengths()).toEqual([8]);
   });
 });
 
