@@ -75,6 +75,17 @@ describe('the demo lab over VXLAN', () => {
     expect(compact).toMatch(/demo\/client:\d+ \(ID:\d+\) <> demo\/backend:8080 \(ID:\d+\) Policy denied DROPPED \(TCP Flags: SYN\)/);
   });
 
+  it("counts the drop in the node's Hubble metrics (upstream names, :9965)", async () => {
+    // The metrics listen inside the node's namespace, as on a node; read them from there.
+    const scrape = () =>
+      execFileSync('ip', ['netns', 'exec', `cts${lab.name}-node-2`, process.execPath, '-e', "fetch('http://127.0.0.1:9965/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]).toString();
+    const drops = () => Number(/^hubble_drop_total\{[^}]*reason="POLICY_DENIED"[^}]*\} (\d+)/m.exec(scrape())?.[1] ?? 0);
+    const before = drops();
+    expect(await lab.connected('demo/client', 'demo/backend', '8080/TCP')).toBe(false);
+    await expect.poll(drops, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(scrape()).toMatch(/^hubble_flows_processed_total\{/m);
+  });
+
   it('lets a deny rule beat an allow, live, and lifts it again', async () => {
     const deny = file(
       'deny-client.yaml',

@@ -24,6 +24,10 @@ export interface AgentConfig {
   hubblePort: number;
   /** How the relay reaches this node's Hubble server, announced to the cluster (default node-ip:port, or the socket). */
   hubblePeerAddress: string;
+  /** host:port of Hubble's metrics ('' disables them); upstream's --hubble-metrics-server. */
+  hubbleMetricsServer: string;
+  /** The Hubble metrics handlers with their options, upstream's --hubble-metrics. */
+  hubbleMetrics: string;
   /** host:port for /metrics; '' disables it; port 0 picks a free port (tests). */
   metricsAddress: string;
   policyEnforcement: PolicyEnforcementMode;
@@ -53,6 +57,9 @@ export const DEFAULT_SOCKET_PATH = '/var/run/cilium/cilium.sock';
 export const DEFAULT_STATE_DIR = '/var/run/cilium/state';
 export const DEFAULT_HUBBLE_SOCKET_PATH = '/var/run/cilium/hubble.sock';
 export const DEFAULT_METRICS_ADDRESS = ':9962';
+export const DEFAULT_HUBBLE_METRICS_SERVER = ':9965';
+/** The handlers the Helm chart's examples enable; upstream's own flag default is none. */
+export const DEFAULT_HUBBLE_METRICS = 'dns drop tcp flow port-distribution icmp policy httpV2';
 export const BPF_ROOT_BASE = '/sys/fs/bpf/cilium-ts';
 
 /** Every option the agent knows; anything else in a file is rejected so that typos do not pass silently. */
@@ -69,6 +76,8 @@ export const CONFIG_KEYS = [
   'hubble-socket-path',
   'hubble-port',
   'hubble-peer-address',
+  'hubble-metrics-server',
+  'hubble-metrics',
   'metrics-address',
   'policy-enforcement',
   'cluster-name',
@@ -165,6 +174,8 @@ export function buildConfig(raw: RawConfig, source = 'configuration'): AgentConf
     hubbleSocketPath: str(raw, 'hubble-socket-path', source) ?? DEFAULT_HUBBLE_SOCKET_PATH,
     hubblePort: port(raw, 'hubble-port', 4244, source),
     hubblePeerAddress: '',
+    hubbleMetricsServer: str(raw, 'hubble-metrics-server', source) ?? DEFAULT_HUBBLE_METRICS_SERVER,
+    hubbleMetrics: str(raw, 'hubble-metrics', source) ?? DEFAULT_HUBBLE_METRICS,
     metricsAddress: metricsAddress(raw, source),
     policyEnforcement: oneOf(raw, 'policy-enforcement', ['default', 'always', 'never'] as const, 'default', source),
     clusterName: str(raw, 'cluster-name', source) ?? 'default',
@@ -241,6 +252,8 @@ export function configToMap(config: AgentConfig): Record<string, string> {
     'hubble-socket-path': config.hubbleSocketPath,
     'hubble-port': String(config.hubblePort),
     'hubble-peer-address': config.hubblePeerAddress,
+    'hubble-metrics-server': config.hubbleMetricsServer,
+    'hubble-metrics': config.hubbleMetrics,
     'metrics-address': config.metricsAddress,
     'policy-enforcement': config.policyEnforcement,
     'cluster-name': config.clusterName,

@@ -223,7 +223,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             return;
           }
           const { serveMetrics } = await import('./metrics.js');
-          const served = await serveMetrics(ctx.get('metrics'), config.metricsAddress);
+          const served = await serveMetrics(ctx.get<AgentMetrics>('metrics').registry, config.metricsAddress);
           server = served.server;
           metricsUrl = served.url;
           ctx.health.ok(`serving ${served.url}`);
@@ -236,6 +236,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
     (() => {
       let observer: AgentObserver | undefined;
       let server: HubbleServer | undefined;
+      let metricsServer: FastifyInstance | undefined;
       return {
         name: 'hubble',
         provides: ['hubble'],
@@ -246,13 +247,19 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
             return { hubble: undefined };
           }
           const { AgentObserver, agentFlowLookups } = await import('./hubble/agent-observer.js');
-          const { startHubbleServer } = await import('@cilium-ts/hubble');
+          const { HubbleMetrics, startHubbleServer } = await import('@cilium-ts/hubble');
+          const metrics = config.hubbleMetricsServer ? new HubbleMetrics(config.hubbleMetrics) : undefined;
           observer = new AgentObserver({
             nodeName: config.nodeName,
             version: AGENT_VERSION,
             lookups: agentFlowLookups(tables, seams.clusterLookups, config.clusterName),
             events,
+            ...(metrics ? { metrics } : {}),
           });
+          if (metrics) {
+            const { serveMetrics } = await import('./metrics.js');
+            metricsServer = (await serveMetrics(metrics.registry, config.hubbleMetricsServer)).server;
+          }
           await mkdir(dirOf(config.hubbleSocketPath), { recursive: true, mode: 0o755 });
           server = await startHubbleServer({
             observer: observer.observer,
@@ -267,6 +274,7 @@ export async function startAgent(config: AgentConfig, seams: AgentSeams = {}): P
         },
         async stop() {
           await server?.close();
+          await metricsServer?.close();
           observer?.close();
         },
       } satisfies Cell;

@@ -174,13 +174,13 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   return { host: host === '' ? '0.0.0.0' : host, port: Number(m[2]) };
 }
 
-/** Serves GET /metrics; resolves with the server and the address it listens on (port 0 picks one). */
-export async function serveMetrics(metrics: AgentMetrics, address: string): Promise<{ server: FastifyInstance; url: string }> {
+/** Serves GET /metrics of a registry; resolves with the server and the address it listens on (port 0 picks one). */
+export async function serveMetrics(registry: Registry, address: string): Promise<{ server: FastifyInstance; url: string }> {
   const { default: fastify } = await import('fastify');
   const server = fastify();
   server.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
   });
   const { host, port } = parseListenAddress(address);
   await server.listen({ host, port });

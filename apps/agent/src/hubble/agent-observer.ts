@@ -1,5 +1,5 @@
 import type { DatapathEvent as BpfEvent } from '@cilium-ts/bpf-programs';
-import { FlowBuilder, LocalObserver, type DatapathEvent, type FlowLookups } from '@cilium-ts/hubble';
+import { FlowBuilder, LocalObserver, type DatapathEvent, type FlowLookups, type HubbleMetrics } from '@cilium-ts/hubble';
 import type { Flow } from '@cilium-ts/proto';
 import { formatLabel, reservedIdentityLabels } from '@cilium-ts/labels';
 import type { AgentTables } from '../agent-tables.js';
@@ -69,9 +69,15 @@ export class AgentObserver {
   private readonly listeners = new Set<(flow: Flow) => void>();
   private readonly unsubscribe: () => void;
 
-  constructor(opts: { nodeName: string; version: string; lookups: FlowLookups; events: DatapathEventSource; capacity?: number }) {
+  constructor(opts: { nodeName: string; version: string; lookups: FlowLookups; events: DatapathEventSource; capacity?: number; metrics?: HubbleMetrics }) {
     const builder = new FlowBuilder(opts.lookups, { nodeName: opts.nodeName, version: opts.version });
-    this.observer = new LocalObserver({ nodeName: opts.nodeName, version: opts.version, builder, ...(opts.capacity ? { capacity: opts.capacity } : {}) });
+    this.observer = new LocalObserver({
+      nodeName: opts.nodeName,
+      version: opts.version,
+      builder,
+      ...(opts.capacity ? { capacity: opts.capacity } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    });
     this.unsubscribe = opts.events.subscribe((events) => {
       const now = Date.now();
       for (const e of events) {
