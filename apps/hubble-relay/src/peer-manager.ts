@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createHubbleTransport, hubbleServerName, type ClientTlsOptions, type HubblePeer, type HubbleTransport } from '@cilium-ts/hubble';
 import { Observer, peer } from '@cilium-ts/proto';
+import { LazyObserver } from './lazy-flows.js';
 
 export interface PeerManagerOptions {
   /** `--peer-service`: unix:///path or host:port of any agent's Hubble server. */
@@ -28,6 +29,8 @@ export interface PeerHandle {
   readonly tls?: { readonly serverName: string };
   readonly available: boolean;
   readonly client: Client<typeof Observer>;
+  /** The same connection for GetFlows with the flows left encoded (the relay forwards them as they are). */
+  readonly flows: Client<typeof LazyObserver>;
   /** Tell the manager that a call found the peer unreachable. */
   reportUnavailable(reason: string): void;
   /** Checks the connection now (after a failed call); resolves to whether the peer is reachable. */
@@ -37,6 +40,7 @@ export interface PeerHandle {
 class PeerConnection implements PeerHandle {
   available = false;
   client: Client<typeof Observer>;
+  flows: Client<typeof LazyObserver>;
   private transport: HubbleTransport;
   private backoff: number;
   private timer: NodeJS.Timeout | undefined;
@@ -49,6 +53,7 @@ class PeerConnection implements PeerHandle {
     this.backoff = options.backoffMinMs ?? 1000;
     this.transport = this.dial();
     this.client = createClient(Observer, this.transport.transport);
+    this.flows = createClient(LazyObserver, this.transport.transport);
     void this.check();
   }
 
@@ -73,6 +78,7 @@ class PeerConnection implements PeerHandle {
     this.transport.close();
     this.transport = this.dial();
     this.client = createClient(Observer, this.transport.transport);
+    this.flows = createClient(LazyObserver, this.transport.transport);
     this.available = false;
     this.backoff = this.options.backoffMinMs ?? 1000;
     void this.check();
@@ -123,6 +129,7 @@ class PeerConnection implements PeerHandle {
     this.transport.close();
     this.transport = this.dial();
     this.client = createClient(Observer, this.transport.transport);
+    this.flows = createClient(LazyObserver, this.transport.transport);
     this.schedule(this.backoff);
   }
 

@@ -1,20 +1,19 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { AsyncChannel } from '@cilium-ts/hubble';
 import {
-  GetFlowsResponseSchema,
   GetNamespacesResponseSchema,
   GetNodesResponseSchema,
   NodeState,
+  NodeStatusEventSchema,
   ServerStatusResponseSchema,
   type GetFlowsRequest,
-  type GetFlowsResponse,
   type Namespace,
   type Node,
-  type Observer,
   type ServerStatusResponse,
 } from '@cilium-ts/proto';
+import { LazyFlowsResponseSchema, type LazyFlowsResponse, type LazyObserver } from './lazy-flows.js';
 import type { PeerHandle } from './peer-manager.js';
 import { SortBuffer, sortBufferLength } from './sort-buffer.js';
 
@@ -36,8 +35,8 @@ export interface RelayObserverOptions {
 }
 
 type Arrival =
-  | { readonly kind: 'response'; readonly response: GetFlowsResponse }
-  | { readonly kind: 'status'; readonly response: GetFlowsResponse }
+  | { readonly kind: 'response'; readonly peer: string; readonly response: LazyFlowsResponse }
+  | { readonly kind: 'status'; readonly response: LazyFlowsResponse }
   | { readonly kind: 'ended'; readonly peer: PeerHandle; readonly error?: unknown };
 
 const MAX_UNAVAILABLE_LISTED = 10;
@@ -48,15 +47,23 @@ function isUnavailable(err: unknown): boolean {
 }
 
 
-/** observer.Observer of the whole cluster: every call fanned out to the available peers and merged. */
-export function relayObserverService(options: RelayObserverOptions): ServiceImpl<typeof Observer> {
+/**
+ * observer.Observer of the whole cluster: every call fanned out to the available peers and merged.
+ * GetFlows merges by time through the sort buffer, releasing a response as soon as every stream
+ * has gone past its time (or the buffer is full, or the drain timeout passes).
+ */
+export function relayObserverService(options: RelayObserverOptions): ServiceImpl<typeof LazyObserver> {
   const now = options.now ?? Date.now;
   const lenMax = options.sortBufferLenMax ?? 100;
   const drainMs = options.sortBufferDrainTimeoutMs ?? 1000;
   const callTimeoutMs = options.callTimeoutMs ?? 5000;
 
-  const nodeStatus = (state: NodeState, nodeNames: string[], message = ''): GetFlowsResponse =>
-    create(GetFlowsResponseSchema, { responseTypes: { case: 'nodeStatus', value: { stateChange: state, nodeNames, message } }, nodeName: options.nodeName, time: timestampFromMs(now()) });
+  const nodeStatus = (state: NodeState, nodeNames: string[], message = ''): LazyFlowsResponse =>
+    create(LazyFlowsResponseSchema, {
+      responseTypes: { case: 'nodeStatus', value: toBinary(NodeStatusEventSchema, create(NodeStatusEventSchema, { stateChange: state, nodeNames, message })) },
+      nodeName: options.nodeName,
+      time: timestampFromMs(now()),
+    });
 
   async function statusOf(peer: PeerHandle, signal: AbortSignal): Promise<ServerStatusResponse | Error> {
     try {
@@ -67,7 +74,7 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
     }
   }
 
-  async function* getFlows(request: GetFlowsRequest, signal: AbortSignal): AsyncGenerator<GetFlowsResponse> {
+  async function* getFlows(request: GetFlowsRequest, signal: AbortSignal): AsyncGenerator<LazyFlowsResponse> {
     if (request.first && request.follow) throw new ConnectError('first: cannot be combined with follow', Code.InvalidArgument);
     const all = options.peers();
     const connected = all.filter((p) => p.available);
@@ -77,14 +84,15 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
     const onAbort = () => abort.abort();
     signal.addEventListener('abort', onAbort);
     const arrivals = new AsyncChannel<Arrival>();
-    const streaming = new Set<string>();
+    // Per streaming peer, the time of the newest response it sent: the merge's watermarks.
+    const streaming = new Map<string, number>();
     const start = (peer: PeerHandle) => {
-      streaming.add(peer.name);
+      streaming.set(peer.name, -Infinity);
       void (async () => {
         try {
-          for await (const response of peer.client.getFlows(request, { signal: abort.signal })) {
+          for await (const response of peer.flows.getFlows(request, { signal: abort.signal })) {
             if (response.nodeName === '') response.nodeName = peer.name;
-            arrivals.push({ kind: 'response', response });
+            arrivals.push({ kind: 'response', peer: peer.name, response });
           }
           arrivals.push({ kind: 'ended', peer });
         } catch (error) {
@@ -107,11 +115,16 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
       }, options.followRelistMs ?? 2000);
     }
 
-    const buffer = new SortBuffer(sortBufferLength(request.number, Math.max(1, connected.length), lenMax), drainMs);
+    const buffer = new SortBuffer<LazyFlowsResponse>(sortBufferLength(request.number, Math.max(1, connected.length), lenMax), drainMs);
+    const lowWatermark = () => {
+      let low = Infinity;
+      for (const w of streaming.values()) low = Math.min(low, w);
+      return low;
+    };
     const recentErrors = new Map<string, number>();
-    let active = connected.length;
     try {
-      while (!abort.signal.aborted && (active > 0 || request.follow)) {
+      while (!abort.signal.aborted && (streaming.size > 0 || request.follow)) {
+        for (const r of buffer.releaseUpTo(lowWatermark())) yield r;
         for (const r of buffer.drainDue(now())) yield r;
         let item = arrivals.shift();
         if (!item) {
@@ -124,12 +137,12 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
           }
         }
         if (item.kind === 'response') {
+          if (streaming.has(item.peer)) streaming.set(item.peer, Math.max(streaming.get(item.peer) ?? -Infinity, SortBuffer.timeOf(item.response, now())));
           const released = buffer.push(item.response, now());
           if (released) yield released;
         } else if (item.kind === 'status') {
           yield item.response;
         } else {
-          active--;
           streaming.delete(item.peer.name);
           if (item.error === undefined) continue;
           // A node going away mid-stream is reported in the stream; the others go on. Whether it

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { OBSERVER_HEALTH_SERVICE, healthService, listenGrpc, reflectionServices, type ClientTlsOptions, type ServerTlsOptions } from '@cilium-ts/hubble';
 import { Observer, health, reflection, reflectionV1alpha } from '@cilium-ts/proto';
+import { LazyObserver } from './lazy-flows.js';
 import { PeerManager, type PeerHandle } from './peer-manager.js';
 import { relayObserverService } from './relay-observer.js';
 
@@ -58,7 +59,7 @@ export async function startHubbleRelay(options: HubbleRelayOptions): Promise<Hub
     headers: { 'hubble-relay-version': options.version },
     routes: (router) => {
       router.service(
-        Observer,
+        LazyObserver,
         relayObserverService({
           peers: () => manager.peers(),
           nodeName: options.nodeName ?? hostname(),

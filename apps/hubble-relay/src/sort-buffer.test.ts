@@ -49,3 +49,12 @@ describe('SortBuffer', () => {
     expect(sortBufferLength(50n, 2, 100)).toBe(100);
   });
 });
+
+describe('SortBuffer.releaseUpTo', () => {
+  it('releases what every stream has already gone past, in order', () => {
+    const buffer = new SortBuffer(100, 1000);
+    for (const t of [30, 10, 20, 40]) buffer.push(at(t), 0);
+    expect(times(buffer.releaseUpTo(25))).toEqual([10, 20]);
+    expect(buffer.size).toBe(2);
+  });
+});

@@ -1,22 +1,27 @@
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { timestampToMs } from '@cilium-ts/hubble';
-import type { GetFlowsResponse } from '@cilium-ts/proto';
 
-interface Entry {
+/** Anything with a T's time (decoded or lazy responses). */
+export interface Timed {
+  readonly time?: Timestamp | undefined;
+}
+
+interface Entry<T> {
   readonly time: number;
   readonly arrival: number;
   readonly seq: number;
-  readonly response: GetFlowsResponse;
+  readonly response: T;
 }
 
-const before = (a: Entry, b: Entry) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
+const before = <T>(a: Entry<T>, b: Entry<T>) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
 
 /**
  * The relay's bounded sort buffer: a min-heap of responses keyed by their time. When it is full
  * the oldest entry leaves before a new one enters; entries that have waited the drain timeout
  * leave on their own, so a quiet stream is not held back.
  */
-export class SortBuffer {
-  private readonly heap: Entry[] = [];
+export class SortBuffer<T extends Timed> {
+  private readonly heap: Entry<T>[] = [];
   private seq = 0;
 
   constructor(
@@ -29,9 +34,9 @@ export class SortBuffer {
   }
 
   /** Adds a response; returns the one that had to leave to make room, if any. */
-  push(response: GetFlowsResponse, now: number): GetFlowsResponse | undefined {
+  push(response: T, now: number): T | undefined {
     const out = this.heap.length >= this.capacity ? this.pop() : undefined;
-    const time = response.time ? timestampToMs(response.time) : now;
+    const time = SortBuffer.timeOf(response, now);
     this.heap.push({ time, arrival: now, seq: this.seq++, response });
     this.up(this.heap.length - 1);
     return out;
@@ -41,8 +46,8 @@ export class SortBuffer {
    * Responses that may leave at `now` while input keeps coming: the oldest while it has waited
    * the drain timeout in the buffer, so a slow trickle of flows is not held back indefinitely.
    */
-  drainDue(now: number): GetFlowsResponse[] {
-    const out: GetFlowsResponse[] = [];
+  drainDue(now: number): T[] {
+    const out: T[] = [];
     const cutoff = now - this.drainTimeoutMs;
     for (let top = this.heap[0]; top && top.arrival <= cutoff; top = this.heap[0]) out.push(this.popEntry().response);
     return out;
@@ -53,8 +58,8 @@ export class SortBuffer {
    * before now - drain timeout (or it has waited that long, so a node whose clock runs ahead
    * cannot hold it).
    */
-  drainIdle(now: number): GetFlowsResponse[] {
-    const out: GetFlowsResponse[] = [];
+  drainIdle(now: number): T[] {
+    const out: T[] = [];
     const cutoff = now - this.drainTimeoutMs;
     for (let top = this.heap[0]; top && (top.time <= cutoff || top.arrival <= cutoff); top = this.heap[0]) out.push(this.popEntry().response);
     return out;
@@ -67,20 +72,35 @@ export class SortBuffer {
     return Math.max(0, top.arrival + this.drainTimeoutMs - now);
   }
 
+  /**
+   * Responses no older than `time`: once every stream has sent something at least that recent,
+   * nothing older can still come (each node's stream is in time order).
+   */
+  releaseUpTo(time: number): T[] {
+    const out: T[] = [];
+    for (let top = this.heap[0]; top && top.time <= time; top = this.heap[0]) out.push(this.popEntry().response);
+    return out;
+  }
+
+  /** The time key of a response (its time, or `now` when it has none). */
+  static timeOf(response: Timed, now: number): number {
+    return response.time ? timestampToMs(response.time) : now;
+  }
+
   /** Everything left, oldest first (end of a request). */
-  drainAll(): GetFlowsResponse[] {
-    const out: GetFlowsResponse[] = [];
+  drainAll(): T[] {
+    const out: T[] = [];
     while (this.heap.length > 0) out.push(this.popEntry().response);
     return out;
   }
 
-  private pop(): GetFlowsResponse {
+  private pop(): T {
     return this.popEntry().response;
   }
 
-  private popEntry(): Entry {
-    const top = this.heap[0] as Entry;
-    const last = this.heap.pop() as Entry;
+  private popEntry(): Entry<T> {
+    const top = this.heap[0] as Entry<T>;
+    const last = this.heap.pop() as Entry<T>;
     if (this.heap.length > 0) {
       this.heap[0] = last;
       this.down(0);
@@ -92,8 +112,8 @@ export class SortBuffer {
     const h = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(h[i] as Entry, h[parent] as Entry)) break;
-      [h[i], h[parent]] = [h[parent] as Entry, h[i] as Entry];
+      if (!before(h[i] as Entry<T>, h[parent] as Entry<T>)) break;
+      [h[i], h[parent]] = [h[parent] as Entry<T>, h[i] as Entry<T>];
       i = parent;
     }
   }
@@ -104,10 +124,10 @@ export class SortBuffer {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < h.length && before(h[l] as Entry, h[m] as Entry)) m = l;
-      if (r < h.length && before(h[r] as Entry, h[m] as Entry)) m = r;
+      if (l < h.length && before(h[l] as Entry<T>, h[m] as Entry<T>)) m = l;
+      if (r < h.length && before(h[r] as Entry<T>, h[m] as Entry<T>)) m = r;
       if (m === i) return;
-      [h[i], h[m]] = [h[m] as Entry, h[i] as Entry];
+      [h[i], h[m]] = [h[m] as Entry<T>, h[i] as Entry<T>];
       i = m;
     }
   }
