@@ -9,7 +9,7 @@ const times = (rs: readonly GetFlowsResponse[]) => rs.map((r) => Number(r.time?.
 
 describe('SortBuffer', () => {
   it('releases the oldest entry when full and the rest in time order at the end', () => {
-    const buffer = new SortBuffer(3, 1000);
+    const buffer = new SortBuffer<GetFlowsResponse>(3, 1000);
     const out: GetFlowsResponse[] = [];
     for (const t of [50, 10, 40, 20, 30, 60]) {
       const released = buffer.push(at(t), 0);
@@ -20,7 +20,7 @@ describe('SortBuffer', () => {
   });
 
   it('lets entries go once they have waited the drain timeout', () => {
-    const buffer = new SortBuffer(100, 1000);
+    const buffer = new SortBuffer<GetFlowsResponse>(100, 1000);
     buffer.push(at(1_000), 5_000);
     buffer.push(at(1_500), 5_500);
     expect(buffer.drainDue(5_900)).toEqual([]);
@@ -30,7 +30,7 @@ describe('SortBuffer', () => {
   });
 
   it('when idle, lets go of entries older than now - drain timeout, as upstream', () => {
-    const buffer = new SortBuffer(100, 1000);
+    const buffer = new SortBuffer<GetFlowsResponse>(100, 1000);
     buffer.push(at(1_000), 5_000);
     buffer.push(at(5_400), 5_500);
     expect(times(buffer.drainIdle(6_000))).toEqual([1_000]);
@@ -38,7 +38,7 @@ describe('SortBuffer', () => {
   });
 
   it('does not hold flows from a node whose clock runs ahead longer than the timeout', () => {
-    const buffer = new SortBuffer(100, 1000);
+    const buffer = new SortBuffer<GetFlowsResponse>(100, 1000);
     buffer.push(at(90_000), 5_000);
     expect(times(buffer.drainIdle(6_000))).toEqual([90_000]);
   });
@@ -52,7 +52,7 @@ describe('SortBuffer', () => {
 
 describe('SortBuffer.releaseUpTo', () => {
   it('releases what every stream has already gone past, in order', () => {
-    const buffer = new SortBuffer(100, 1000);
+    const buffer = new SortBuffer<GetFlowsResponse>(100, 1000);
     for (const t of [30, 10, 20, 40]) buffer.push(at(t), 0);
     expect(times(buffer.releaseUpTo(25))).toEqual([10, 20]);
     expect(buffer.size).toBe(2);
