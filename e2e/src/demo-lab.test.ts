@@ -67,7 +67,7 @@ describe('the demo lab over VXLAN', () => {
     const all = await flows();
     const forwarded = all.find((f) => f.verdict === 'FORWARDED' && f.source.pod_name === 'client' && f.destination.pod_name === 'frontend');
     expect(forwarded?.source.identity).toBeGreaterThan(255);
-    const dropped = all.find((f) => f.verdict === 'DROPPED' && f.destination.pod_name === 'backend');
+    const dropped = all.find((f) => f.verdict === 'DROPPED' && f.source.pod_name === 'client' && f.destination.pod_name === 'backend');
     expect(dropped).toMatchObject({ drop_reason_desc: 'POLICY_DENIED', node_name: 'node-2', source: { pod_name: 'client' } });
     // Both nodes are behind the relay.
     expect(await lab.ok('hubble', 'list', 'nodes')).toMatch(/node-1\s+Connected[\s\S]*node-2\s+Connected/);

@@ -42,7 +42,7 @@ export class BpfMapInspector implements MapInspector {
   ) {}
 
   private policyMapNames(): string[] {
-    return this.endpoints.ids().map((id) => `cilium_policy_${String(id).padStart(5, '0')}`);
+    return this.endpoints.programs.endpointIds().map((id) => `cilium_policy_${String(id).padStart(5, '0')}`);
   }
 
   private path(name: string): string {
@@ -60,7 +60,7 @@ export class BpfMapInspector implements MapInspector {
 
   private mapOf(name: string): BpfMap | undefined {
     const m = /^cilium_policy_(\d{5})$/.exec(name);
-    if (m) return this.endpoints.object(Number(m[1]))?.map('cilium_policy');
+    if (m) return this.endpoints.programs.policyMap(Number(m[1]));
     return (NODE_MAPS as readonly string[]).includes(name) ? this.node.map(name) : undefined;
   }
 
