@@ -1,7 +1,6 @@
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createHubbleTransport, hubbleServerName, type ClientTlsOptions, type HubblePeer, type HubbleTransport } from '@cilium-ts/hubble';
+import { LazyObserver, createHubbleTransport, hubbleServerName, type ClientTlsOptions, type HubblePeer, type HubbleTransport } from '@cilium-ts/hubble';
 import { Observer, peer } from '@cilium-ts/proto';
-import { LazyObserver } from './lazy-flows.js';
 
 export interface PeerManagerOptions {
   /** `--peer-service`: unix:///path or host:port of any agent's Hubble server. */

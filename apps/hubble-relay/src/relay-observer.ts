@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
-import { AsyncChannel } from '@cilium-ts/hubble';
+import { AsyncChannel, LazyFlowsResponseSchema, type LazyFlowsResponse, type LazyObserver } from '@cilium-ts/hubble';
 import {
   GetNamespacesResponseSchema,
   GetNodesResponseSchema,
@@ -13,7 +13,6 @@ import {
   type Node,
   type ServerStatusResponse,
 } from '@cilium-ts/proto';
-import { LazyFlowsResponseSchema, type LazyFlowsResponse, type LazyObserver } from './lazy-flows.js';
 import type { PeerHandle } from './peer-manager.js';
 import { SortBuffer, sortBufferLength } from './sort-buffer.js';
 

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { OBSERVER_HEALTH_SERVICE, healthService, listenGrpc, reflectionServices, type ClientTlsOptions, type ServerTlsOptions } from '@cilium-ts/hubble';
+import { LazyObserver, OBSERVER_HEALTH_SERVICE, healthService, listenGrpc, reflectionServices, type ClientTlsOptions, type ServerTlsOptions } from '@cilium-ts/hubble';
 import { Observer, health, reflection, reflectionV1alpha } from '@cilium-ts/proto';
-import { LazyObserver } from './lazy-flows.js';
 import { PeerManager, type PeerHandle } from './peer-manager.js';
 import { relayObserverService } from './relay-observer.js';
 

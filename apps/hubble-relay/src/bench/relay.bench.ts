@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
-import { createHubbleTransport, timestampToMs } from '@cilium-ts/hubble';
+import { LazyObserver, createHubbleTransport, timestampToMs } from '@cilium-ts/hubble';
 import { FlowFilterSchema, GetFlowsRequestSchema, Observer, Verdict, type GetFlowsRequest } from '@cilium-ts/proto';
-import { LazyObserver } from '../lazy-flows.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CAPACITY = 65_535;

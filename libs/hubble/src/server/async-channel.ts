@@ -3,7 +3,9 @@
  * iterates them. Used where a server stream is fed by events rather than by a loop.
  */
 export class AsyncChannel<T> implements AsyncIterable<T> {
-  private readonly items: T[] = [];
+  // A head index instead of Array.shift(), which is linear in the queue length.
+  private items: T[] = [];
+  private head = 0;
   private waiter: (() => void) | undefined;
   private closed = false;
   private failure: unknown;
@@ -23,7 +25,7 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
   }
 
   get size(): number {
-    return this.items.length;
+    return this.items.length - this.head;
   }
 
   private wake(): void {
@@ -34,7 +36,7 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
 
   /** Resolves when an item is queued, the channel closes, or `ms` elapses (whichever first). */
   wait(ms?: number): Promise<void> {
-    if (this.items.length > 0 || this.closed) return Promise.resolve();
+    if (this.size > 0 || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms);
       this.waiter = () => {
@@ -46,16 +48,25 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
 
   /** The next queued item, or undefined when none is queued right now. */
   shift(): T | undefined {
-    return this.items.shift();
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
   }
 
   get done(): boolean {
-    return this.closed && this.items.length === 0;
+    return this.closed && this.size === 0;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
-      const item = this.items.shift();
+      const item = this.shift();
       if (item !== undefined) {
         yield item;
         continue;

@@ -2,6 +2,7 @@ import { Observer, health, peer, reflection, reflectionV1alpha } from '@cilium-t
 import type { LocalObserver } from '../observer/local-observer.js';
 import { listenGrpc, type ServerTlsOptions } from './grpc-listener.js';
 import { alwaysServing, healthService } from './health-service.js';
+import { LazyObserver } from './lazy-flows.js';
 import { observerService } from './observer-service.js';
 import { PeerRegistry, hubbleServerName, type PeerSource } from './peer-source.js';
 import { peerService } from './peer-service.js';
@@ -51,7 +52,7 @@ export async function startHubbleServer(options: HubbleServerOptions): Promise<H
     headers: { 'hubble-server-version': options.version },
     routes: (router) => {
       const tls = options.tls !== undefined;
-      router.service(Observer, observerService({ observer: options.observer, nodeName: options.nodeName, version: options.version, tls, address: () => observerState.address }));
+      router.service(LazyObserver, observerService({ observer: options.observer, nodeName: options.nodeName, version: options.version, tls, address: () => observerState.address }));
       router.service(peer.Peer, peerService(peers));
       router.service(health.Health, healthService(alwaysServing));
       router.service(reflection.ServerReflection, reflect.v1);

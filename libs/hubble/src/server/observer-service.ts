@@ -1,9 +1,10 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
-import { GetNodesResponseSchema, NodeState, type Observer } from '@cilium-ts/proto';
+import { FlowSchema, GetNodesResponseSchema, LostEventSchema, NodeState, NodeStatusEventSchema, type Flow, type GetFlowsResponse } from '@cilium-ts/proto';
 import type { LocalObserver } from '../observer/local-observer.js';
 import { getAgentEvents, getDebugEvents } from '../observer/get-flows.js';
 import { InvalidRequestError } from '../observer/invalid-request-error.js';
+import type { LazyFlowsResponse, LazyObserver } from './lazy-flows.js';
 
 /** Maps request validation errors to InvalidArgument, as upstream's server answers them. */
 export async function* asGrpcStream<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
@@ -24,12 +25,38 @@ export interface ObserverServiceOptions {
   readonly tls?: boolean;
 }
 
-/** observer.Observer of one node, over its LocalObserver. */
-export function observerService(options: ObserverServiceOptions): ServiceImpl<typeof Observer> {
+/**
+ * Flows in the ring never change, so each is encoded once and the bytes reused for every reader
+ * (masked flows are new objects and are encoded per request).
+ */
+class FlowEncoder {
+  private readonly encoded = new WeakMap<Flow, Uint8Array>();
+
+  lazy(r: GetFlowsResponse): LazyFlowsResponse {
+    const rt = r.responseTypes;
+    let responseTypes: LazyFlowsResponse['responseTypes'];
+    if (rt.case === 'flow') {
+      let bytes = this.encoded.get(rt.value);
+      if (!bytes) this.encoded.set(rt.value, (bytes = toBinary(FlowSchema, rt.value)));
+      responseTypes = { case: 'flow', value: bytes };
+    } else if (rt.case === 'lostEvents') responseTypes = { case: 'lostEvents', value: toBinary(LostEventSchema, rt.value) };
+    else if (rt.case === 'nodeStatus') responseTypes = { case: 'nodeStatus', value: toBinary(NodeStatusEventSchema, rt.value) };
+    else responseTypes = { case: undefined };
+    return { $typeName: 'cilium_ts.lazy.GetFlowsResponse', responseTypes, nodeName: r.nodeName, time: r.time };
+  }
+}
+
+async function* encodeFlows(encoder: FlowEncoder, stream: AsyncIterable<GetFlowsResponse>): AsyncGenerator<LazyFlowsResponse> {
+  for await (const r of stream) yield encoder.lazy(r);
+}
+
+/** observer.Observer of one node, over its LocalObserver (GetFlows answered with pre-encoded flows). */
+export function observerService(options: ObserverServiceOptions): ServiceImpl<typeof LazyObserver> {
   const { observer, nodeName } = options;
+  const encoder = new FlowEncoder();
   return {
     getFlows(request, context) {
-      return asGrpcStream(observer.getFlows(request, context.signal));
+      return asGrpcStream(encodeFlows(encoder, observer.getFlows(request, context.signal)));
     },
     getAgentEvents(request, context) {
       return asGrpcStream(getAgentEvents(observer.ring, request, { nodeName, signal: context.signal }));

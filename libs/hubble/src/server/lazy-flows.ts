@@ -10,12 +10,13 @@ import {
 import { Observer, type GetFlowsRequestSchema } from '@cilium-ts/proto';
 
 /**
- * observer.GetFlowsResponse as the relay handles it: the same wire format, but the flow, node
- * status and lost event stay encoded bytes (a length-delimited message and a bytes field are one
- * and the same on the wire). The relay only needs time and node_name to merge; decoding and
- * re-encoding every flow would cost it most of its throughput.
+ * observer.GetFlowsResponse with the flow, node status or lost event kept as encoded bytes: the
+ * same wire format (a length-delimited message and a bytes field are one and the same on the wire).
+ * The server encodes each flow of its ring once, however many clients read it; the relay only
+ * needs time and node_name to merge and forwards the flow bytes untouched. Encoding and decoding
+ * flows is most of the cost of both otherwise.
  */
-export type LazyFlowsResponse = Message<'hubblerelay.lazy.GetFlowsResponse'> & {
+export type LazyFlowsResponse = Message<'cilium_ts.lazy.GetFlowsResponse'> & {
   responseTypes:
     | { case: 'flow'; value: Uint8Array }
     | { case: 'nodeStatus'; value: Uint8Array }
@@ -29,8 +30,8 @@ const { BYTES, STRING, MESSAGE } = FieldDescriptorProto_Type;
 const OPTIONAL = FieldDescriptorProto_Label.OPTIONAL;
 
 const lazyFile = create(FileDescriptorProtoSchema, {
-  name: 'hubble-relay/lazy_flows.proto',
-  package: 'hubblerelay.lazy',
+  name: 'cilium-ts/lazy_flows.proto',
+  package: 'cilium_ts.lazy',
   syntax: 'proto3',
   dependency: ['google/protobuf/timestamp.proto'],
   messageType: [
@@ -49,8 +50,8 @@ const lazyFile = create(FileDescriptorProtoSchema, {
 });
 
 const registry = createFileRegistry(lazyFile, (name) => (name === 'google/protobuf/timestamp.proto' ? file_google_protobuf_timestamp : undefined));
-const found = registry.getMessage('hubblerelay.lazy.GetFlowsResponse');
-if (!found) throw new Error('hubble-relay: lazy GetFlowsResponse descriptor missing');
+const found = registry.getMessage('cilium_ts.lazy.GetFlowsResponse');
+if (!found) throw new Error('hubble: lazy GetFlowsResponse descriptor missing');
 export const LazyFlowsResponseSchema = found as GenMessage<LazyFlowsResponse>;
 
 type ObserverMethods = typeof Observer extends GenService<infer M> ? M : never;
