@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { CniError, CniErrorCode } from './cni-error.js';
-import { ip, linkInfo, type NetnsRef } from '@cilium-ts/iproute';
+import { ip, ipBatch, linkInfo, type NetnsRef } from '@cilium-ts/iproute';
 
 const execFileP = promisify(execFile);
 
@@ -29,10 +30,10 @@ export interface PodInterface {
   podMac: string;
 }
 
-/** A sysctl of a network namespace (the current one without a path). */
+/** A sysctl of a network namespace; in the current one, written straight to /proc/sys (no process). */
 async function sysctlIn(netnsPath: string | undefined, key: string, value: string): Promise<void> {
-  const args = ['sysctl', '-q', '-w', `${key}=${value}`];
-  await (netnsPath ? execFileP('nsenter', [`--net=${netnsPath}`, ...args]) : execFileP(args[0]!, args.slice(1)));
+  if (!netnsPath) return writeFile(`/proc/sys/${key.replaceAll('.', '/')}`, value);
+  await execFileP('nsenter', [`--net=${netnsPath}`, 'sysctl', '-q', '-w', `${key}=${value}`]);
 }
 
 /** Host-side names as upstream forms them: `lxc` and a hash of the container, so retries find the same name. */
@@ -54,17 +55,20 @@ export async function createPodInterface(spec: PodInterfaceSpec): Promise<PodInt
   }
   const hostIfName = hostIfNameFor(spec.containerId, spec.ifName);
   const tmpPeer = `tmp${randomBytes(5).toString('hex')}`;
+  const ipv4Only = !spec.addresses.some((a) => a.includes(':'));
   const undo: Array<() => Promise<unknown>> = [];
   let step = 'create veth';
+  // Each step is one `ip -batch` per namespace: process starts are most of what ADD costs.
   try {
-    await ip(spec.host, ['link', 'add', hostIfName, 'mtu', String(spec.mtu), 'type', 'veth', 'peer', 'name', tmpPeer, 'mtu', String(spec.mtu)]);
+    await ipBatch(spec.host, [
+      ['link', 'add', hostIfName, 'mtu', String(spec.mtu), 'type', 'veth', 'peer', 'name', tmpPeer, 'mtu', String(spec.mtu)],
+      ['link', 'set', tmpPeer, 'netns', spec.podNetns],
+    ]);
     // Deleting the host side deletes its peer too, wherever the peer has moved.
     undo.push(() => ip(spec.host, ['link', 'del', hostIfName]));
-    step = 'move peer into the pod';
-    await ip(spec.host, ['link', 'set', tmpPeer, 'netns', spec.podNetns]);
     step = 'name the pod interface';
-    await ip(pod, ['link', 'set', tmpPeer, 'name', spec.ifName]);
-    if (!spec.addresses.some((a) => a.includes(':'))) {
+    await ipBatch(pod, [['link', 'set', tmpPeer, 'name', spec.ifName]]);
+    if (ipv4Only) {
       step = 'turn IPv6 off';
       // IPv4-only: before the links come up, or both ends would announce themselves over IPv6 (router and
       // MLD solicitations), traffic no policy allows, and every announcement would show up as a drop.
@@ -72,19 +76,23 @@ export async function createPodInterface(spec: PodInterfaceSpec): Promise<PodInt
       await sysctlIn(spec.podNetns, `net.ipv6.conf.${spec.ifName}.disable_ipv6`, '1');
     }
     step = 'bring interfaces up';
-    await ip(spec.host, ['link', 'set', hostIfName, 'up']);
-    await ip(pod, ['link', 'set', spec.ifName, 'up']);
-    await ip(pod, ['link', 'set', 'lo', 'up']);
+    await ipBatch(spec.host, [['link', 'set', hostIfName, 'up']]);
     step = 'address the pod';
-    for (const a of spec.addresses) await ip(pod, ['addr', 'add', a, 'dev', spec.ifName]);
+    await ipBatch(pod, [
+      ['link', 'set', spec.ifName, 'up'],
+      ['link', 'set', 'lo', 'up'],
+      ...spec.addresses.map((a) => ['addr', 'add', a, 'dev', spec.ifName]),
+    ]);
     const host = (await linkInfo(spec.host, hostIfName))!;
-    const podLink = (await linkInfo(pod, spec.ifName))!;
     step = 'route the pod through the node';
     // The gateway is not on the pod's subnet (it has a /32): a link route to it, then the default
     // route, and a permanent neighbour entry so the pod never needs ARP answered by the node.
-    await ip(pod, ['route', 'add', spec.gateway, 'dev', spec.ifName, 'scope', 'link']);
-    await ip(pod, ['route', 'add', 'default', 'via', spec.gateway, 'dev', spec.ifName, 'mtu', String(spec.mtu)]);
-    await ip(pod, ['neigh', 'replace', spec.gateway, 'lladdr', host.address, 'dev', spec.ifName, 'nud', 'permanent']);
+    await ipBatch(pod, [
+      ['route', 'add', spec.gateway, 'dev', spec.ifName, 'scope', 'link'],
+      ['route', 'add', 'default', 'via', spec.gateway, 'dev', spec.ifName, 'mtu', String(spec.mtu)],
+      ['neigh', 'replace', spec.gateway, 'lladdr', host.address, 'dev', spec.ifName, 'nud', 'permanent'],
+    ]);
+    const podLink = (await linkInfo(pod, spec.ifName))!;
     return { hostIfName, hostIfindex: host.ifindex, hostMac: host.address, podIfindex: podLink.ifindex, podMac: podLink.address };
   } catch (err) {
     for (const u of undo.reverse()) await u().catch(() => undefined);

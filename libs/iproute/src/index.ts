@@ -1,1 +1,1 @@
-export { ip, ipJson, linkInfo, type LinkInfo, type NetnsRef } from './ip.js';
+export { ip, ipBatch, ipJson, linkInfo, type LinkInfo, type NetnsRef } from './ip.js';
