@@ -5,7 +5,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndpointPolicyEnabled, EndpointState, NodeAddressing } from '@cilium-ts/agent-api';
 import { policyEntryKey, type AgentTables } from './agent-tables.js';
-import { MAX_ENDPOINT_ID, MIN_ENDPOINT_ID, toApiEndpoint, withLog, type EndpointRecord, type EndpointRef } from './endpoint.js';
+import { MAX_ENDPOINT_ID, MIN_ENDPOINT_ID, formatEndpointRef, toApiEndpoint, withLog, type EndpointRecord, type EndpointRef } from './endpoint.js';
 import type { Ipam } from './ipam.js';
 import type { DatapathLoader, EndpointPolicyResult, EndpointView, IdentityAllocator, PolicyResolver } from './seams.js';
 import { readJsonIfExists, writeJsonAtomic } from './state-file.js';
@@ -278,7 +278,7 @@ export class EndpointManager {
 
   private require(ref: EndpointRef): EndpointRecord {
     const rec = this.find(ref);
-    if (!rec) throw new EndpointError(`endpoint ${describe(ref)} not found`, 'not-found');
+    if (!rec) throw new EndpointError(`endpoint ${formatEndpointRef(ref)} not found`, 'not-found');
     return rec;
   }
 
@@ -424,13 +424,3 @@ export class EndpointManager {
   }
 }
 
-function describe(ref: EndpointRef): string {
-  switch (ref.kind) {
-    case 'id':
-      return String(ref.id);
-    case 'container-id':
-      return `container-id:${ref.containerId}`;
-    case 'pod-name':
-      return `pod-name:${ref.namespace}:${ref.podName}`;
-  }
-}
