@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ip } from '@cilium-ts/iproute';
 
 const run = promisify(execFile);
 
@@ -34,7 +35,7 @@ export class Netns {
 
   /** `ip` inside the namespace. */
   ip(...args: string[]): Promise<string> {
-    return sh('ip', ['-n', this.name, ...args]);
+    return ip({ path: this.path }, args);
   }
 
   /** Any command inside the namespace. */
