@@ -3,7 +3,8 @@ import { createClient } from '@connectrpc/connect';
 import { FlowPrinter, PeerRegistry, createHubbleTransport, startHubbleServer, type HubbleServer, type OutputFormat } from '@cilium-ts/hubble';
 import { testObserver } from '@cilium-ts/hubble/testing';
 import { startHubbleRelay, type HubbleRelay } from '@cilium-ts/hubble-relay';
-import { GetFlowsRequestSchema, Observer, type GetFlowsResponse } from '@cilium-ts/proto';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { AgentEventSchema, AgentEventType, GetFlowsRequestSchema, Observer, type GetFlowsResponse } from '@cilium-ts/proto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,22 @@ describe('hubble CLI against hubble-relay', () => {
   it('talks to a node\u2019s Hubble server over its unix socket too', async () => {
     const run = await hubble(['observe', '--server', `unix://${join(dir, 'k8s2.sock')}`, '--last', '1', '--print-node-name']);
     expect(run.out).toMatch(/ \[k8s2\]: x\/a:2002 /);
+  });
+
+  it('observe agent-events reads a node\u2019s agent events', async () => {
+    nodes[0]?.observer.ring.write(create(AgentEventSchema, { type: AgentEventType.AGENT_STARTED, notification: { case: 'agentStart', value: { time: timestampFromMs(T0) } } }), T0);
+    const run = await hubble(['observe', 'agent-events', '--server', `unix://${join(dir, 'k8s1.sock')}`, '--last', '5', '-o', 'json']);
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(run.out)).toMatchObject({ type: 'AGENT_STARTED', agent_start: { time: new Date(T0).toISOString() } });
+  });
+
+  it('watch peers lists what the peer service announces', async () => {
+    const abort = new AbortController();
+    const run = hubble(['watch', 'peers', '--server', `unix://${join(dir, 'k8s1.sock')}`], {}, abort.signal, (out) => {
+      if (out.split('\n').length > 2) abort.abort();
+    });
+    const { out } = await run;
+    expect(out).toBe(`PEER_ADDED  ${servers[0]?.address}  k8s1\nPEER_ADDED  ${servers[1]?.address}  k8s2\n`);
   });
 
   it('rejects conflicting selectors and unknown values with a one-line error', async () => {

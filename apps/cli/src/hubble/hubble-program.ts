@@ -4,6 +4,7 @@ import type { HubbleIO } from './hubble-io.js';
 import { listCommand } from './list-command.js';
 import { observeCommand } from './observe-command.js';
 import { statusCommand } from './status-command.js';
+import { watchCommand } from './watch-command.js';
 
 export const HUBBLE_CLI_VERSION = '1.19.4-ts';
 
@@ -14,7 +15,8 @@ export function buildHubbleProgram(io: HubbleIO): Command {
     .version(HUBBLE_CLI_VERSION, '--version')
     .addCommand(observeCommand(io))
     .addCommand(statusCommand(io))
-    .addCommand(listCommand(io));
+    .addCommand(listCommand(io))
+    .addCommand(watchCommand(io), { hidden: true });
   const output = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(s) };
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput(output);

@@ -60,7 +60,7 @@ export function observeCommand(io: HubbleIO): Command {
   const filters = new ObserveFilters();
   const cmd = new Command('observe')
     .description('Observe flows of a Hubble server')
-    .argument('[what]', 'flows (the default)', 'flows')
+    .argument('[what]', 'flows (the default), agent-events or debug-events', 'flows')
     .option('--last <n>', 'get the last N flows (per node behind a relay); default 20 unless following or given a time range', parseCount('last'))
     .option('--first <n>', 'get the first N flows stored in the ring', parseCount('first'))
     .option('--all', 'get all flows stored in the ring')
@@ -109,7 +109,7 @@ export function observeCommand(io: HubbleIO): Command {
   cmd.on('option:denylist', (v: string) => filters.addJson('deny', v));
 
   cmd.action(async (what: string, o: ObserveOptions) => {
-    if (what !== 'flows') throw new CliError(`observe ${what}: only "flows" is served by this build`);
+    if (what !== 'flows' && what !== 'agent-events' && what !== 'debug-events') throw new CliError(`observe ${what}: one of flows, agent-events, debug-events`);
     const { whitelist, blacklist } = filters.build();
     if (o.printRawFilters) {
       const json = (fs: typeof whitelist) => fs.map((f) => toHubbleJson(FlowFilterSchema, f));
@@ -123,7 +123,8 @@ export function observeCommand(io: HubbleIO): Command {
       io.stderr,
     );
     try {
-      if (o.inputFile !== undefined) readInputFile(o.inputFile, request, printer);
+      if (what !== 'flows') await streamEvents(what, o, request, printer, io.signal);
+      else if (o.inputFile !== undefined) readInputFile(o.inputFile, request, printer);
       else await streamFlows(o, request, printer, io.signal);
     } finally {
       printer.close();
@@ -159,6 +160,22 @@ async function streamFlows(o: ObserveOptions, request: GetFlowsRequest, printer:
   } catch (err) {
     if (signal?.aborted && err instanceof ConnectError && err.code === Code.Canceled) return;
     throw new CliError(`observe: ${o.server}: ${err instanceof ConnectError ? err.rawMessage : String(err)}`);
+  } finally {
+    hubble.close();
+  }
+}
+
+// Agent and debug events: the same selectors, no filters (the servers take none for them).
+async function streamEvents(what: 'agent-events' | 'debug-events', o: ObserveOptions, request: GetFlowsRequest, printer: FlowPrinter, signal?: AbortSignal): Promise<void> {
+  const { hubble } = connect(o);
+  const client = createClient(Observer, hubble.transport);
+  const window = { number: request.number, first: request.first, follow: request.follow, since: request.since, until: request.until };
+  try {
+    if (what === 'agent-events') for await (const r of client.getAgentEvents(window, { signal })) printer.writeAgentEvent(r);
+    else for await (const r of client.getDebugEvents(window, { signal })) printer.writeDebugEvent(r);
+  } catch (err) {
+    if (signal?.aborted && err instanceof ConnectError && err.code === Code.Canceled) return;
+    throw new CliError(`observe ${what}: ${o.server}: ${err instanceof ConnectError ? err.rawMessage : String(err)}`);
   } finally {
     hubble.close();
   }
