@@ -14,6 +14,7 @@ const program = new Command('hubble-relay')
   .version(RELAY_VERSION)
   .option('--listen-address <addr>', 'address on which to listen', ':4245')
   .option('--peer-service <addr>', 'address of the Hubble peer service (unix:///path or host:port)', 'unix:///var/run/cilium/hubble.sock')
+  .option('--health-listen-address <addr>', 'address of a health-only gRPC listener (upstream :4222; disabled when empty)', '')
   .option('--metrics-listen-address <addr>', 'address on which to serve Prometheus metrics (disabled when empty)', '')
   .option('--cluster-name <name>', 'name of the cluster', 'default')
   .option('--dial-timeout <duration>', 'timeout of a connection attempt to a peer', '5s')
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     sortBufferDrainTimeoutMs: parseDuration(str('sortBufferDrainTimeout') ?? '1s', '--sort-buffer-drain-timeout'),
     dialTimeoutMs: parseDuration(str('dialTimeout') ?? '5s', '--dial-timeout'),
     retryTimeoutMs: parseDuration(str('retryTimeout') ?? '30s', '--retry-timeout'),
+    healthListen: str('healthListenAddress') ? parseListenAddress(str('healthListenAddress') ?? '', '--health-listen-address') : undefined,
     log,
   });
   log(`listening on ${relay.address.host}:${relay.address.port}, peer service ${str('peerService')}`);

@@ -25,10 +25,14 @@ export interface HubbleRelayOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly log?: (message: string) => void;
+  /** `--health-listen-address`: a second plaintext listener with only the health service (upstream :4222). */
+  readonly healthListen?: { readonly host?: string; readonly port: number };
 }
 
 export interface HubbleRelay {
   readonly address: { readonly host: string; readonly port: number };
+  /** The bound health-only listener, if asked for. */
+  readonly healthAddress?: { readonly host: string; readonly port: number };
   /** The agents the relay knows, and whether each is reachable. */
   peers(): readonly PeerHandle[];
   close(): Promise<void>;
@@ -76,12 +80,21 @@ export async function startHubbleRelay(options: HubbleRelayOptions): Promise<Hub
     manager.close();
     throw err;
   });
+  const healthStatus = healthService((s) => (s === '' || s === OBSERVER_HEALTH_SERVICE ? (ready() ? 'serving' : 'not-serving') : undefined));
+  const healthListener = options.healthListen
+    ? await listenGrpc({ tcp: options.healthListen, routes: (router) => router.service(health.Health, healthStatus) }).catch(async (err: unknown) => {
+        manager.close();
+        await listener.close();
+        throw err;
+      })
+    : undefined;
   return {
     address: listener.tcp ?? { host: '', port: 0 },
+    healthAddress: healthListener?.tcp,
     peers: () => manager.peers(),
     async close() {
       manager.close();
-      await listener.close();
+      await Promise.all([listener.close(), healthListener?.close()]);
     },
   };
 }

@@ -60,6 +60,15 @@ describe('hubble-relay over three real Hubble servers', () => {
     expect((await createClient(health.Health, transport.transport).check({ service: 'hubble.server.Observer' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
   });
 
+  it('answers health on its health-only listener too', async () => {
+    const t = createHubbleTransport(`127.0.0.1:${cluster.relay.healthAddress?.port}`);
+    try {
+      expect((await createClient(health.Health, t.transport).check({ service: 'hubble.server.Observer' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+    } finally {
+      t.close();
+    }
+  });
+
   it('reports a node dying mid-stream and keeps streaming the others', async () => {
     const client = createClient(Observer, transport.transport);
     const abort = new AbortController();

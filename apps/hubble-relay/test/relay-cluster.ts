@@ -34,6 +34,7 @@ export async function startCluster(names: readonly string[], tls?: { server: (na
     clientTls: tls?.client,
     peerServiceServerName: tls ? `${names[0]}.default.hubble-grpc.cilium.io` : undefined,
     sortBufferDrainTimeoutMs: 1000,
+    healthListen: { host: '127.0.0.1', port: 0 },
     dialTimeoutMs: 2000,
     retryTimeoutMs: 500,
     backoffMinMs: 100,
