@@ -28,6 +28,11 @@ export interface RelayObserverOptions {
   readonly sortBufferDrainTimeoutMs?: number;
   /** Timeout of the per-peer unary calls (ServerStatus, GetNodes, GetNamespaces). */
   readonly callTimeoutMs?: number;
+  /**
+   * With follow, a node whose stream has been quiet this long no longer holds back the others'
+   * flows (it has nothing older in flight); without it, the tail of a burst waits the drain timeout.
+   */
+  readonly followQuietMs?: number;
   /** With follow, how often new peers are looked for (upstream 2 s). */
   readonly followRelistMs?: number;
   readonly now?: () => number;
@@ -40,6 +45,7 @@ type Arrival =
 
 const MAX_UNAVAILABLE_LISTED = 10;
 const ERROR_MERGE_WINDOW_MS = 10_000;
+const MAX_QUEUED = 4096;
 
 function isUnavailable(err: unknown): boolean {
   return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded);
@@ -83,15 +89,17 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
     const onAbort = () => abort.abort();
     signal.addEventListener('abort', onAbort);
     const arrivals = new AsyncChannel<Arrival>();
-    // Per streaming peer, the time of the newest response it sent: the merge's watermarks.
-    const streaming = new Map<string, number>();
+    // Per streaming peer, the time of the newest response it sent (the merge's watermark) and when it came.
+    const streaming = new Map<string, { watermark: number; lastArrival: number | undefined }>();
     const start = (peer: PeerHandle) => {
-      streaming.set(peer.name, -Infinity);
+      streaming.set(peer.name, { watermark: -Infinity, lastArrival: undefined });
       void (async () => {
         try {
           for await (const response of peer.flows.getFlows(request, { signal: abort.signal })) {
             if (response.nodeName === '') response.nodeName = peer.name;
             arrivals.push({ kind: 'response', peer: peer.name, response });
+            // A slow client slows the peers' streams down (HTTP/2 flow control) rather than filling memory.
+            if (arrivals.size >= MAX_QUEUED) await arrivals.whenBelow(MAX_QUEUED / 2);
           }
           arrivals.push({ kind: 'ended', peer });
         } catch (error) {
@@ -115,20 +123,25 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
     }
 
     const buffer = new SortBuffer<LazyFlowsResponse>(sortBufferLength(request.number, Math.max(1, connected.length), lenMax), drainMs);
-    const lowWatermark = () => {
+    const quietMs = request.follow ? (options.followQuietMs ?? 100) : Infinity;
+    const lowWatermark = (t: number) => {
       let low = Infinity;
-      for (const w of streaming.values()) low = Math.min(low, w);
+      for (const s of streaming.values()) {
+        const quiet = s.lastArrival !== undefined && t - s.lastArrival >= quietMs;
+        if (!quiet) low = Math.min(low, s.watermark);
+      }
       return low;
     };
     const recentErrors = new Map<string, number>();
     try {
       while (!abort.signal.aborted && (streaming.size > 0 || request.follow)) {
-        for (const r of buffer.releaseUpTo(lowWatermark())) yield r;
+        for (const r of buffer.releaseUpTo(lowWatermark(now()))) yield r;
         for (const r of buffer.drainDue(now())) yield r;
         let item = arrivals.shift();
         if (!item) {
           const idleSince = now();
-          await arrivals.wait(Math.min(buffer.nextDueIn(idleSince) ?? drainMs, drainMs));
+          const nextCheck = buffer.size > 0 && quietMs < drainMs ? quietMs : drainMs;
+          await arrivals.wait(Math.min(buffer.nextDueIn(idleSince) ?? drainMs, nextCheck));
           item = arrivals.shift();
           if (!item) {
             if (now() - idleSince >= drainMs) for (const r of buffer.drainIdle(now())) yield r;
@@ -136,7 +149,11 @@ export function relayObserverService(options: RelayObserverOptions): ServiceImpl
           }
         }
         if (item.kind === 'response') {
-          if (streaming.has(item.peer)) streaming.set(item.peer, Math.max(streaming.get(item.peer) ?? -Infinity, SortBuffer.timeOf(item.response, now())));
+          const s = streaming.get(item.peer);
+          if (s) {
+            s.watermark = Math.max(s.watermark, SortBuffer.timeOf(item.response, now()));
+            s.lastArrival = now();
+          }
           const released = buffer.push(item.response, now());
           if (released) yield released;
         } else if (item.kind === 'status') {

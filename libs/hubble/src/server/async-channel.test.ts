@@ -30,6 +30,20 @@ describe('AsyncChannel', () => {
     expect(got).toEqual(['a']);
   });
 
+  it('whenBelow() holds a producer until the consumer has caught up', async () => {
+    const channel = new AsyncChannel<number>();
+    for (let i = 0; i < 4; i++) channel.push(i);
+    let released = false;
+    const producer = channel.whenBelow(2).then(() => (released = true));
+    channel.shift();
+    channel.shift();
+    await Promise.resolve();
+    expect(released).toBe(false);
+    channel.shift();
+    await producer;
+    expect(channel.size).toBe(1);
+  });
+
   it('wait() resolves after a timeout when nothing comes', async () => {
     const channel = new AsyncChannel<number>();
     await channel.wait(5);

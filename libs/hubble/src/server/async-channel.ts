@@ -7,6 +7,7 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
   private items: T[] = [];
   private head = 0;
   private waiter: (() => void) | undefined;
+  private readonly spaceWaiters: { below: number; resolve: () => void }[] = [];
   private closed = false;
   private failure: unknown;
 
@@ -22,6 +23,7 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
     this.closed = true;
     this.failure = error;
     this.wake();
+    this.releaseSpace();
   }
 
   get size(): number {
@@ -47,9 +49,29 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
   }
 
   /** The next queued item, or undefined when none is queued right now. */
+  /**
+   * Resolves once fewer than `below` items are queued (or the channel is closed): producers that
+   * await it before pushing get back-pressure from a slow consumer instead of unbounded memory.
+   */
+  whenBelow(below: number): Promise<void> {
+    if (this.size < below || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.spaceWaiters.push({ below, resolve }));
+  }
+
+  private releaseSpace(): void {
+    for (let i = this.spaceWaiters.length - 1; i >= 0; i--) {
+      const w = this.spaceWaiters[i];
+      if (w && (this.size < w.below || this.closed)) {
+        this.spaceWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head++];
+    if (this.spaceWaiters.length > 0) this.releaseSpace();
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
