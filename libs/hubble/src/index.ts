@@ -24,7 +24,6 @@ export {
   MessageType,
   dropReasonText,
   policyMatchTypeName,
-  reservedIdentityNames,
   traceObservationPointName,
   traceObservationPointNames,
 } from './monitor/monitor-api.js';

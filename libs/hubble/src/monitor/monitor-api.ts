@@ -139,19 +139,3 @@ export function policyMatchTypeName(matchType: number): string {
   return policyMatchTypeNames[matchType] ?? 'unknown';
 }
 
-/** Reserved security identities and their names (below 256 every identity is reserved). */
-export const reservedIdentityNames: Readonly<Record<number, string>> = {
-  0: 'unknown',
-  1: 'host',
-  2: 'world',
-  3: 'unmanaged',
-  4: 'health',
-  5: 'init',
-  6: 'remote-node',
-  7: 'kube-apiserver',
-  8: 'ingress',
-  9: 'world-ipv4',
-  10: 'world-ipv6',
-};
-
-export const MINIMAL_NUMERIC_IDENTITY = 256;

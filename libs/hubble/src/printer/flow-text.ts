@@ -7,7 +7,8 @@ import {
   type Flow,
   type Policy,
 } from '@cilium-ts/proto';
-import { MessageType, MINIMAL_NUMERIC_IDENTITY, dropReasonText, policyMatchTypeName, reservedIdentityNames, traceObservationPointName } from '../monitor/monitor-api.js';
+import { MinimalAllocationIdentity, reservedIdentityName } from '@cilium-ts/labels';
+import { MessageType, dropReasonText, policyMatchTypeName, traceObservationPointName } from '../monitor/monitor-api.js';
 import type { Colorer } from './colorer.js';
 
 /** The texts of one flow as `hubble observe` shows them; shared by the compact, dict and table formats. */
@@ -63,7 +64,7 @@ export function flowHostNames(c: Colorer, f: Flow, translate: boolean): [string,
 }
 
 export function identityText(c: Colorer, id: number): string {
-  if (id < MINIMAL_NUMERIC_IDENTITY) return c.identity(`(${reservedIdentityNames[id] ?? String(id)})`);
+  if (id < MinimalAllocationIdentity) return c.identity(`(${reservedIdentityName(id) ?? String(id)})`);
   return c.identity(`(ID:${id})`);
 }
 
