@@ -67,6 +67,8 @@ export function probe(req: ProbeRequest): Promise<ProbeResult> {
 class HeldConnections {
   private next = 1;
   private readonly sockets = new Map<number, Socket>();
+  /** Why a connection went away, for the check that finds it gone. */
+  private readonly closedBecause = new Map<number, string>();
 
   open(host: string, port: number): Promise<{ id?: number; error?: string }> {
     return new Promise((resolve) => {
@@ -80,7 +82,12 @@ class HeldConnections {
         sock.setTimeout(0);
         const id = this.next++;
         this.sockets.set(id, sock);
-        sock.on('close', () => this.sockets.delete(id));
+        let reason = 'closed by the peer';
+        sock.on('error', (e: NodeJS.ErrnoException) => (reason = e.code ?? e.message));
+        sock.on('close', () => {
+          this.sockets.delete(id);
+          this.closedBecause.set(id, reason);
+        });
         resolve({ id });
       });
     });
@@ -89,7 +96,7 @@ class HeldConnections {
   /** Sends a line over a held connection and waits for the pod server's echo. */
   echo(id: number, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
     const sock = this.sockets.get(id);
-    if (!sock) return Promise.resolve({ ok: false, error: 'closed' });
+    if (!sock) return Promise.resolve({ ok: false, error: `closed: ${this.closedBecause.get(id) ?? 'no such connection'}` });
     return new Promise((resolve) => {
       const timer = setTimeout(() => done({ ok: false, error: 'timeout' }), timeoutMs);
       const onData = () => done({ ok: true });
