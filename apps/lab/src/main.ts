@@ -139,7 +139,8 @@ connection
     const host = /^[\d.]+$|:/.test(to) ? to : findPod(state, to).ip;
     const r = await holdConnection(from.control, host, parsePortSpec(port).port);
     if (r.id === undefined) throw new Error(`${fromRef} -> ${to} ${port}: not connected (${r.error})`);
-    console.log(r.id);
+    // A string: console.log colours numbers when FORCE_COLOR is set (as under nx), and scripts read this.
+    console.log(String(r.id));
   });
 connection
   .command('check')
