@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BpfError } from './bpf-error.js';
 import { BpfObject } from './bpf-object.js';
 import { ifindexOf, listCgroupAttachments, listTcAttachments, listXdpAttachment } from './attachments.js';
 import { Scratch, run, testObject } from '../test/support/scratch.js';
+import { catchBpfError } from '../test/support/catch-bpf-error.js';
 
 const scratch = new Scratch();
 const ownNetns = readlinkSync('/proc/thread-self/ns/net');
@@ -154,12 +154,3 @@ describe('cgroup attachments', () => {
   });
 });
 
-function catchBpfError(fn: () => unknown): BpfError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e;
-    throw e;
-  }
-  throw new Error('expected a BpfError');
-}

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BpfError } from './bpf-error.js';
 import { BpfMap } from './bpf-map.js';
 import { numPossibleCpus } from './system.js';
 import { Scratch } from '../test/support/scratch.js';
+import { catchBpfError } from '../test/support/catch-bpf-error.js';
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -186,12 +186,3 @@ describe('BpfMap iteration and batches', () => {
   });
 });
 
-function catchBpfError(fn: () => unknown): BpfError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e;
-    throw e;
-  }
-  throw new Error('expected a BpfError');
-}

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BpfError } from './bpf-error.js';
 import { BpfMap } from './bpf-map.js';
 import { BpfObject } from './bpf-object.js';
 import { Scratch, testObject } from '../test/support/scratch.js';
+import { catchBpfError } from '../test/support/catch-bpf-error.js';
 
 const scratch = new Scratch();
 afterEach(() => scratch.cleanup());
@@ -177,12 +177,3 @@ describe('BpfObject errors', () => {
   });
 });
 
-function catchBpfError(fn: () => unknown): BpfError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e;
-    throw e;
-  }
-  throw new Error('expected a BpfError');
-}
