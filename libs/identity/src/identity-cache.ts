@@ -7,11 +7,12 @@ import type { Kvstore } from './kvstore.js';
 import { canonicalLabels, parseLabelString, type LabelSet } from './labels.js';
 import { watchPrefix, type KvEvent, type PrefixWatch } from './prefix-watch.js';
 import { lookupReservedById, lookupReservedByLabelString } from './reserved-identities.js';
+import { Listeners } from './listeners.js';
 
 export class IdentityCache {
   private readonly byId = new Map<number, Identity>();
   private readonly byLabels = new Map<string, Identity>();
-  private readonly listeners = new Set<IdentityChangeListener>();
+  private readonly listeners = new Listeners<IdentityChangeEvent>();
   private readonly watch: PrefixWatch;
   /** Resolves when the identities existing at start-up are all known. */
   readonly synced: Promise<void>;
@@ -27,8 +28,7 @@ export class IdentityCache {
   }
 
   onChange(listener: IdentityChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   lookupById(id: number): Identity | undefined {
@@ -81,7 +81,7 @@ export class IdentityCache {
     // Two ids for one label set can only be a leftover awaiting GC; keep the lowest stable.
     const other = this.byLabels.get(identity.labelString);
     if (!other || other.id > identity.id) this.byLabels.set(identity.labelString, identity);
-    this.notify({ kind: 'upsert', id: identity.id, labels: identity.labels });
+    this.listeners.emit({ kind: 'upsert', id: identity.id, labels: identity.labels });
   }
 
   private remove(id: number): void {
@@ -89,7 +89,7 @@ export class IdentityCache {
     if (!previous) return;
     this.byId.delete(id);
     this.dropLabelsIndex(previous);
-    this.notify({ kind: 'delete', id, labels: previous.labels });
+    this.listeners.emit({ kind: 'delete', id, labels: previous.labels });
   }
 
   private dropLabelsIndex(identity: Identity): void {
@@ -102,17 +102,6 @@ export class IdentityCache {
     }
   }
 
-  private notify(event: IdentityChangeEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-  }
 
   async close(): Promise<void> {
     await this.watch.close();

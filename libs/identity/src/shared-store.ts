@@ -2,6 +2,7 @@
 // under its lease (and come back after the lease is lost), everyone's are mirrored by a watch.
 import type { Kvstore } from './kvstore.js';
 import { watchPrefix, type PrefixWatch } from './prefix-watch.js';
+import { Listeners } from './listeners.js';
 
 export interface SharedStoreEvent<T> {
   kind: 'upsert' | 'delete';
@@ -17,7 +18,7 @@ export interface Codec<T> {
 
 export class SharedStore<T> {
   private readonly mirror = new Map<string, T>();
-  private readonly listeners = new Set<(event: SharedStoreEvent<T>) => void>();
+  private readonly listeners = new Listeners<SharedStoreEvent<T>>();
   private readonly watch: PrefixWatch;
   readonly synced: Promise<void>;
   private decodeErrors = 0;
@@ -33,7 +34,7 @@ export class SharedStore<T> {
         const value = this.mirror.get(name);
         if (value === undefined) return;
         this.mirror.delete(name);
-        this.notify({ kind: 'delete', name, value });
+        this.listeners.emit({ kind: 'delete', name, value });
         return;
       }
       let value: T;
@@ -45,7 +46,7 @@ export class SharedStore<T> {
         return;
       }
       this.mirror.set(name, value);
-      this.notify({ kind: 'upsert', name, value });
+      this.listeners.emit({ kind: 'upsert', name, value });
     });
     this.synced = this.watch.synced;
   }
@@ -72,21 +73,9 @@ export class SharedStore<T> {
   }
 
   onChange(listener: (event: SharedStoreEvent<T>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
-  private notify(event: SharedStoreEvent<T>): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-  }
 
   async close(): Promise<void> {
     await this.watch.close();
