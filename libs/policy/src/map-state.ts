@@ -145,10 +145,8 @@ export function lookupMapState(
 ): LookupResult {
   let best: MapStateEntry | undefined;
   let deny: MapStateEntry | undefined;
-  for (const e of state) {
+  for (const e of matchingEntries(state, identity, direction, protocol, port)) {
     const k = e.key;
-    if (k.direction !== direction || (k.identity !== 0 && k.identity !== identity)) continue;
-    if (!l4Matches(k, protocol, port)) continue;
     if (e.entry.verdict === 'deny') {
       if (deny === undefined || moreSpecific(k, deny.key)) deny = e;
     } else if (best === undefined || moreSpecific(k, best.key)) best = e;
@@ -167,10 +165,8 @@ export function lookupMostSpecific(
   port: number,
 ): LookupResult {
   let best: MapStateEntry | undefined;
-  for (const e of state) {
+  for (const e of matchingEntries(state, identity, direction, protocol, port)) {
     const k = e.key;
-    if (k.direction !== direction || (k.identity !== 0 && k.identity !== identity)) continue;
-    if (!l4Matches(k, protocol, port)) continue;
     if (
       best === undefined ||
       moreSpecific(k, best.key) ||
@@ -180,6 +176,14 @@ export function lookupMostSpecific(
     }
   }
   return best === undefined ? { verdict: 'none' } : { verdict: best.entry.verdict, match: best };
+}
+
+/** The entries whose key covers a packet: its direction, its identity or ANY, protocol and port within the key's prefix. */
+function* matchingEntries(state: Iterable<MapStateEntry>, identity: number, direction: Direction, protocol: number, port: number): Generator<MapStateEntry> {
+  for (const e of state) {
+    const k = e.key;
+    if (k.direction === direction && (k.identity === 0 || k.identity === identity) && l4Matches(k, protocol, port)) yield e;
+  }
 }
 
 function moreSpecific(a: PolicyKey, b: PolicyKey): boolean {
